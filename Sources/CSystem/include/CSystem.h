@@ -3,6 +3,8 @@
 #ifndef SWIFTLET_CSYSTEM_H
 #define SWIFTLET_CSYSTEM_H
 
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/types.h>
 
 /// pidfd_open(2): a file descriptor that becomes readable when `pid` exits.
@@ -16,5 +18,15 @@ int swiftlet_set_cloexec(int fd);
 
 /// prctl(PR_SET_PDEATHSIG, signal) for the calling process.
 int swiftlet_set_parent_death_signal(int signal);
+
+/// accept4(fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC).
+int swiftlet_accept(int fd);
+
+/// Starts `path` with `argv` and `envp` in directory `cwd` as the leader of a
+/// new session (so the whole process group can be signalled), with stdin,
+/// stdout and stderr set to the given descriptors. Every other descriptor
+/// must be close-on-exec. Returns 0 and stores the pid, or an errno value.
+int swiftlet_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
+                   int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid);
 
 #endif
