@@ -32,7 +32,7 @@ let package = Package(
         .target(name: "RuntimeAPI", dependencies: ["HTTP"], swiftSettings: strict),
         .target(
             name: "Invoker",
-            dependencies: ["Sandbox", "RuntimeAPI", "HTTP", "Store", "Archive", "CSystem"],
+            dependencies: ["Sandbox", "RuntimeAPI", "HTTP", "Store", "CSystem"],
             swiftSettings: strict
         ),
         .target(

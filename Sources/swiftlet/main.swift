@@ -1,1 +1,52 @@
+import Foundation
 
+#if canImport(Glibc)
+import Glibc
+#endif
+
+let usage = """
+    usage: swiftlet <command> [options]
+
+    Server:
+      serve [--data-dir DIR] [--listen HOST:PORT]   run the whole platform on this node
+            [--runtimes-dir DIR] [--idle-timeout SECONDS] [--account-concurrency N]
+
+    Client (talk to a server at --endpoint URL or $SWIFTLET_ENDPOINT, default http://127.0.0.1:9000):
+      deploy DIR --name NAME --runtime RUNTIME --handler HANDLER [--memory MB] [--timeout S]
+      invoke NAME [--payload JSON]
+      logs NAME [--follow]
+      ls
+      rm NAME
+    """
+
+/// Writes a line to standard error.
+func printError(_ message: String) {
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+}
+
+let words = Array(CommandLine.arguments.dropFirst())
+guard let command = words.first else {
+    printError(usage)
+    exit(2)
+}
+
+do {
+    let rest = words.dropFirst()
+    switch command {
+    case "serve":
+        try await Serve.run(Arguments(rest))
+    case "deploy", "invoke", "logs", "ls", "rm":
+        exit(try ClientCommands.run(command, Arguments(rest, flagNames: ["follow"])))
+    case "help", "--help", "-h":
+        print(usage)
+    default:
+        printError("swiftlet: unknown command '\(command)'\n\n\(usage)")
+        exit(2)
+    }
+} catch let error as UsageError {
+    printError("swiftlet \(command): \(error)")
+    exit(2)
+} catch {
+    printError("swiftlet \(command): \(error)")
+    exit(1)
+}

@@ -1,0 +1,102 @@
+import Archive
+import Foundation
+import Store
+
+/// Accepts function code: checks a zip as Lambda does, keeps it content-addressed
+/// in the store, and unpacks each distinct zip once into a read-only tree.
+struct CodeRepository: Sendable {
+    /// Lambda's limits for a zip uploaded in the request, and for its contents.
+    static let maximumZipBytes = 50 * 1024 * 1024
+    static let maximumUnzippedBytes: Int64 = 262_144_000
+
+    let store: any Store
+    let root: String
+
+    init(store: any Store, dataDirectory: String) {
+        self.store = store
+        self.root = dataDirectory + "/code"
+    }
+
+    /// Validates a base64 `ZipFile` and stores it; returns the stored blob's identity.
+    func accept(zipFileBase64: String) throws(AWSError) -> (sha256Hex: String, sha256Base64: String, size: Int) {
+        guard let data = Data(base64Encoded: zipFileBase64, options: [.ignoreUnknownCharacters]) else {
+            throw AWSError.invalidParameter("Could not unzip uploaded file. Please check your file, then try to upload again.")
+        }
+        let bytes = [UInt8](data)
+        guard bytes.count <= Self.maximumZipBytes else {
+            throw AWSError.invalidParameter(
+                "Unzipped size must be smaller than \(Self.maximumUnzippedBytes) bytes; zipped size must be smaller "
+                    + "than \(Self.maximumZipBytes) bytes (got \(bytes.count) bytes zipped)")
+        }
+        try inspect(bytes)
+        let blob: (sha256Hex: String, sha256Base64: String, size: Int)
+        do {
+            blob = try store.putBlob(bytes)
+        } catch {
+            throw AWSError.service("Could not store the function's code")
+        }
+        try unpack(sha256Hex: blob.sha256Hex, bytes: bytes)
+        return blob
+    }
+
+    /// The unpacked tree of a stored zip, unpacking it first if needed (after a restart).
+    func directory(sha256Hex: String) throws(AWSError) -> String {
+        let path = root + "/" + sha256Hex
+        if FileManager.default.fileExists(atPath: path) {
+            return path
+        }
+        let bytes: [UInt8]
+        do {
+            bytes = try store.readBlob(sha256Hex: sha256Hex)
+        } catch {
+            throw AWSError.service("The function's code is missing from the store")
+        }
+        try unpack(sha256Hex: sha256Hex, bytes: bytes)
+        return path
+    }
+
+    private func inspect(_ bytes: [UInt8]) throws(AWSError) {
+        do {
+            _ = try ZipArchive.inspect(bytes, maxUncompressedBytes: Self.maximumUnzippedBytes)
+        } catch {
+            switch error.code {
+            case .tooLarge:
+                throw AWSError.invalidParameter(
+                    "Unzipped size must be smaller than \(Self.maximumUnzippedBytes) bytes")
+            case .unsafeEntry:
+                throw AWSError.invalidParameter(
+                    "Could not unzip uploaded file. Please check your file, then try to upload again. (\(error.message))")
+            default:
+                throw AWSError.invalidParameter(
+                    "Could not unzip uploaded file. Please check your file, then try to upload again.")
+            }
+        }
+    }
+
+    /// Unpacks into a temporary directory and renames it into place, so a
+    /// half-unpacked tree is never visible under its final name.
+    private func unpack(sha256Hex: String, bytes: [UInt8]) throws(AWSError) {
+        let destination = root + "/" + sha256Hex
+        let manager = FileManager.default
+        if manager.fileExists(atPath: destination) {
+            return
+        }
+        let staging = root + "/.staging-" + UUID().uuidString
+        do {
+            try manager.createDirectory(atPath: root, withIntermediateDirectories: true)
+            _ = try ZipArchive.extract(bytes, to: staging, maxUncompressedBytes: Self.maximumUnzippedBytes)
+            if rename(staging, destination) != 0 {
+                try? manager.removeItem(atPath: staging)
+                if !manager.fileExists(atPath: destination) {
+                    throw AWSError.service("Could not unpack the function's code")
+                }
+            }
+        } catch let error as AWSError {
+            throw error
+        } catch {
+            try? manager.removeItem(atPath: staging)
+            throw AWSError.invalidParameter(
+                "Could not unzip uploaded file. Please check your file, then try to upload again.")
+        }
+    }
+}

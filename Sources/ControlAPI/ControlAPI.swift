@@ -1,0 +1,151 @@
+import Foundation
+import HTTP
+import Invoker
+import Store
+
+/// Settings of the AWS-compatible front door.
+public struct ControlAPIConfiguration: Sendable {
+    /// The 12-digit account every resource belongs to.
+    public var accountId = "123456789012"
+    /// The region used when a request carries no SigV4 credential scope.
+    public var defaultRegion = "us-east-1"
+    /// The data directory (code trees live under it).
+    public var dataDirectory: String
+    /// Reported as the account's concurrency limit.
+    public var accountConcurrencyLimit = 1000
+
+    public init(dataDirectory: String) {
+        self.dataDirectory = dataDirectory
+    }
+}
+
+/// Routes every request on the API listener: the Lambda REST API, CloudWatch
+/// Logs (JSON 1.1 with `X-Amz-Target`), `/health`, and code downloads.
+///
+/// Operations run as tasks off the event loop; the loop only parses and writes.
+public final class ControlAPI: HTTPHandler {
+    /// Largest request body for CreateFunction and UpdateFunctionCode (a 50 MB zip in base64, as AWS allows).
+    static let maximumCodeRequestBytes = 70_167_211
+    static let maximumOtherRequestBytes = 10 * 1024 * 1024
+
+    private let configuration: ControlAPIConfiguration
+    private let lambda: LambdaService
+    private let logs: LogsService
+    private let ready: @Sendable () -> Bool
+
+    public init(
+        configuration: ControlAPIConfiguration, store: any Store, invoker: Invoker,
+        ready: @escaping @Sendable () -> Bool = { true }
+    ) {
+        self.configuration = configuration
+        let code = CodeRepository(store: store, dataDirectory: configuration.dataDirectory)
+        self.lambda = LambdaService(store: store, code: code, invoker: invoker)
+        self.logs = LogsService(store: store)
+        self.ready = ready
+    }
+
+    public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
+        if request.path == "/health" {
+            let healthy = ready()
+            return responder.respond(HTTPResponse(
+                status: healthy ? 200 : 503, headers: ["Content-Type": "application/json"],
+                text: healthy ? "{\"status\":\"ok\"}" : "{\"status\":\"starting\"}"))
+        }
+        let context = RequestContext(
+            request: request, accountId: configuration.accountId, defaultRegion: configuration.defaultRegion)
+        Task {
+            responder.respond(await self.route(request, context))
+        }
+    }
+
+    public func maximumBodyBytes(method: String, target: String, headers: HTTPHeaders) -> Int? {
+        let path = target.split(separator: "?", maxSplits: 1).first ?? ""
+        if path.hasSuffix("/invocations") {
+            return LambdaService.maximumSyncPayloadBytes
+        }
+        if path == "/2015-03-31/functions" || path == "/2015-03-31/functions/" || path.hasSuffix("/code") {
+            return Self.maximumCodeRequestBytes
+        }
+        return Self.maximumOtherRequestBytes
+    }
+
+    public func payloadTooLargeResponse(method: String, target: String, limit: Int) -> HTTPResponse {
+        let requestId = UUID().uuidString.lowercased()
+        if target.split(separator: "?").first?.hasSuffix("/invocations") == true {
+            return LambdaService.tooLarge(limit: limit).restResponse(requestId: requestId)
+        }
+        return AWSError(status: 413, code: "RequestEntityTooLargeException",
+                        message: "Request must be smaller than \(limit) bytes for this operation")
+            .restResponse(requestId: requestId)
+    }
+
+    private func route(_ request: HTTPRequest, _ context: RequestContext) async -> HTTPResponse {
+        if let target = request.headers["X-Amz-Target"], target.hasPrefix("Logs_20140328.") {
+            return logs.handle(operation: String(target.dropFirst("Logs_20140328.".count)), request, context)
+        }
+        let segments = request.path.split(separator: "/").map { String($0).percentDecoded }
+        if segments.count == 4, segments[0] == "_swiftlet", segments[1] == "code", request.method == "GET" {
+            return lambda.downloadCode(name: segments[2], file: segments[3])
+        }
+        guard let (operation, parameters) = Self.match(method: request.method, segments: segments) else {
+            return AWSError(status: 404, code: "UnknownOperationException", message: "Unknown operation")
+                .restResponse(requestId: context.requestId)
+        }
+        do {
+            return try await perform(operation, parameters, request, context)
+        } catch {
+            return error.restResponse(requestId: context.requestId)
+        }
+    }
+
+    private func perform(
+        _ operation: String, _ parameters: [String: String], _ request: HTTPRequest, _ context: RequestContext
+    ) async throws(AWSError) -> HTTPResponse {
+        let name = parameters["FunctionName"] ?? ""
+        switch operation {
+        case "CreateFunction": return try lambda.createFunction(request, context)
+        case "GetFunction": return try lambda.getFunction(request, context, name: name)
+        case "GetFunctionConfiguration": return try lambda.getFunctionConfiguration(request, context, name: name)
+        case "ListFunctions": return try lambda.listFunctions(request, context)
+        case "UpdateFunctionCode": return try lambda.updateFunctionCode(request, context, name: name)
+        case "UpdateFunctionConfiguration": return try lambda.updateFunctionConfiguration(request, context, name: name)
+        case "DeleteFunction": return try lambda.deleteFunction(request, context, name: name)
+        case "Invoke": return try await lambda.invoke(request, context, name: name)
+        case "InvokeAsync": return try lambda.invokeAsync(request, context, name: name)
+        case "GetAccountSettings":
+            return try lambda.getAccountSettings(context, concurrencyLimit: configuration.accountConcurrencyLimit)
+        default:
+            throw AWSError(status: 501, code: "NotImplementedException",
+                           message: "Swiftlet does not implement the Lambda operation \(operation) yet.")
+        }
+    }
+
+    /// Finds the Lambda operation whose method and path template match.
+    static func match(method: String, segments: [String]) -> (String, [String: String])? {
+        for operation in LambdaOperations.all where operation.method == method {
+            let template = operation.path.split(separator: "/").map(String.init)
+            if let parameters = bind(template, to: segments) {
+                return (operation.name, parameters)
+            }
+        }
+        return nil
+    }
+
+    private static func bind(_ template: [String], to segments: [String]) -> [String: String]? {
+        var parameters: [String: String] = [:]
+        for (index, part) in template.enumerated() {
+            if part.hasPrefix("{"), part.hasSuffix("+}") {
+                guard index < segments.count else { return nil }
+                parameters[String(part.dropFirst().dropLast(2))] = segments[index...].joined(separator: "/")
+                return parameters
+            }
+            guard index < segments.count else { return nil }
+            if part.hasPrefix("{"), part.hasSuffix("}") {
+                parameters[String(part.dropFirst().dropLast())] = segments[index]
+            } else if part != segments[index] {
+                return nil
+            }
+        }
+        return template.count == segments.count ? parameters : nil
+    }
+}

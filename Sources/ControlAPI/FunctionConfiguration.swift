@@ -1,0 +1,61 @@
+import Foundation
+import Store
+
+/// Maps store records to Lambda's FunctionConfiguration wire shape.
+enum FunctionConfiguration {
+    static func json(_ record: FunctionRecord) -> JSONValue {
+        let arn = "arn:aws:lambda:\(record.region):\(record.accountId):function:\(record.name)"
+        var members: [String: JSONValue] = [
+            "FunctionName": .string(record.name),
+            "FunctionArn": .string(record.version == "$LATEST" ? arn : "\(arn):\(record.version)"),
+            "Role": .string(record.role),
+            "CodeSize": .number(Double(record.codeSizeBytes)),
+            "Description": .string(record.description),
+            "Timeout": .number(Double(record.timeoutSeconds)),
+            "MemorySize": .number(Double(record.memoryMegabytes)),
+            "LastModified": .string(lastModified(record.lastModifiedMilliseconds)),
+            "CodeSha256": .string(record.codeSha256),
+            "Version": .string(record.version),
+            "TracingConfig": ["Mode": "PassThrough"],
+            "RevisionId": .string(record.revisionId),
+            "State": .string(record.state),
+            "LastUpdateStatus": .string(record.lastUpdateStatus),
+            "PackageType": .string(record.packageType),
+            "Architectures": .array(record.architectures.map { .string($0) }),
+            "EphemeralStorage": ["Size": .number(Double(record.ephemeralStorageMegabytes))],
+            "SnapStart": ["ApplyOn": "None", "OptimizationStatus": "Off"],
+            "LoggingConfig": ["LogFormat": "Text", "LogGroup": .string("/aws/lambda/\(record.name)")],
+        ]
+        if let runtime = record.runtime {
+            members["Runtime"] = .string(runtime)
+        }
+        if let handler = record.handler {
+            members["Handler"] = .string(handler)
+        }
+        if !record.environment.isEmpty {
+            members["Environment"] = ["Variables": .object(record.environment.mapValues { .string($0) })]
+        }
+        if let reason = record.stateReason {
+            members["StateReason"] = .string(reason)
+        }
+        if let code = record.stateReasonCode {
+            members["StateReasonCode"] = .string(code)
+        }
+        if let reason = record.lastUpdateStatusReason {
+            members["LastUpdateStatusReason"] = .string(reason)
+        }
+        if let code = record.lastUpdateStatusReasonCode {
+            members["LastUpdateStatusReasonCode"] = .string(code)
+        }
+        return .object(members)
+    }
+
+    /// Lambda's LastModified format: `2026-12-03T16:00:00.000+0000`.
+    static func lastModified(_ milliseconds: Int64) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(secondsFromGMT: 0)
+        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSSZ"
+        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+    }
+}

@@ -1,0 +1,365 @@
+import Foundation
+import HTTP
+import Invoker
+import Store
+
+/// The Lambda REST API (2015-03-31): function lifecycle and Invoke.
+struct LambdaService: Sendable {
+    static let maximumSyncPayloadBytes = 6 * 1024 * 1024
+    static let maximumAsyncPayloadBytes = 1024 * 1024
+
+    let store: any Store
+    let code: CodeRepository
+    let invoker: Invoker
+
+    // MARK: CreateFunction
+
+    func createFunction(_ request: HTTPRequest, _ context: RequestContext) throws(AWSError) -> HTTPResponse {
+        var reader = try Self.reader(request)
+        let name = reader.string("FunctionName")
+        reader.validator.required(reader.document["FunctionName"], at: "functionName")
+        reader.validator.required(reader.document["Role"], at: "role")
+        reader.validator.required(reader.document["Code"], at: "code")
+        reader.validator.length(name, at: "functionName", min: 1, max: 140)
+        reader.validator.pattern(name, at: "functionName", LambdaShapes.functionNamePattern)
+        let settings = try FunctionSettings(&reader)
+        guard let name, let reference = FunctionReference(parsing: name), reference.qualifier == nil else {
+            throw AWSError.validation("1 validation error detected: Value '\(name ?? "")' at 'functionName' failed "
+                + "to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+")
+        }
+        let packageType = reader.string("PackageType") ?? "Zip"
+        guard packageType == "Zip" else {
+            throw AWSError.invalidParameter("PackageType \(packageType) is not supported by this Swiftlet server.")
+        }
+        guard settings.runtime != nil, settings.handler != nil else {
+            throw AWSError.invalidParameter(
+                "Runtime and Handler are mandatory parameters for functions created with deployment packages.")
+        }
+        if (try? store.function(named: reference.name, version: "$LATEST")) != nil {
+            throw AWSError.conflict("Function already exist: \(reference.name)")
+        }
+        let blob = try acceptCode(reader.object("Code") ?? [:])
+        var record = FunctionRecord(
+            name: reference.name, runtime: nil, role: settings.role ?? "", handler: nil,
+            codeSha256Hex: blob.sha256Hex, codeSha256: blob.sha256Base64, codeSizeBytes: blob.size,
+            lastModifiedMilliseconds: Self.now(), revisionId: UUID().uuidString.lowercased(),
+            accountId: context.accountId, region: context.region)
+        settings.apply(to: &record)
+        do {
+            try store.createFunction(record)
+        } catch let error where error.code == .conflict {
+            throw AWSError.conflict("Function already exist: \(reference.name)")
+        } catch {
+            throw AWSError.service()
+        }
+        return Self.json(201, FunctionConfiguration.json(record), context)
+    }
+
+    // MARK: Reading
+
+    func getFunction(_ request: HTTPRequest, _ context: RequestContext, name: String) throws(AWSError) -> HTTPResponse {
+        let record = try lookup(name, qualifier: parseQuery(request.query)["Qualifier"], context)
+        let location = "\(context.baseURL)/_swiftlet/code/\(record.name)/\(record.codeSha256Hex).zip"
+        let document: JSONValue = [
+            "Configuration": FunctionConfiguration.json(record),
+            "Code": ["RepositoryType": "S3", "Location": .string(location)],
+        ]
+        return Self.json(200, document, context)
+    }
+
+    func getFunctionConfiguration(
+        _ request: HTTPRequest, _ context: RequestContext, name: String
+    ) throws(AWSError) -> HTTPResponse {
+        let record = try lookup(name, qualifier: parseQuery(request.query)["Qualifier"], context)
+        return Self.json(200, FunctionConfiguration.json(record), context)
+    }
+
+    func listFunctions(_ request: HTTPRequest, _ context: RequestContext) throws(AWSError) -> HTTPResponse {
+        let query = parseQuery(request.query)
+        var validator = Validator()
+        let maxItems = query["MaxItems"].map { Int($0) ?? 0 }
+        validator.range(maxItems, at: "maxItems", min: 1, max: 10000)
+        try validator.check()
+        let limit = min(maxItems ?? 50, 50)
+        let records: [FunctionRecord]
+        do {
+            records = try store.listFunctions(after: query["Marker"], limit: limit + 1)
+        } catch {
+            throw AWSError.service()
+        }
+        var document: [String: JSONValue] = [
+            "Functions": .array(records.prefix(limit).map(FunctionConfiguration.json))
+        ]
+        if records.count > limit {
+            document["NextMarker"] = .string(records[limit - 1].name)
+        }
+        return Self.json(200, .object(document), context)
+    }
+
+    // MARK: Updating and deleting
+
+    func updateFunctionCode(
+        _ request: HTTPRequest, _ context: RequestContext, name: String
+    ) throws(AWSError) -> HTTPResponse {
+        let reader = try Self.reader(request)
+        var record = try lookup(name, qualifier: nil, context)
+        try checkRevision(reader.string("RevisionId"), record)
+        let blob = try acceptCode(reader.document)
+        if reader.document["DryRun"]?.boolValue == true {
+            return Self.json(200, FunctionConfiguration.json(record), context)
+        }
+        record.codeSha256Hex = blob.sha256Hex
+        record.codeSha256 = blob.sha256Base64
+        record.codeSizeBytes = blob.size
+        return try save(&record, expecting: reader.string("RevisionId"), context)
+    }
+
+    func updateFunctionConfiguration(
+        _ request: HTTPRequest, _ context: RequestContext, name: String
+    ) throws(AWSError) -> HTTPResponse {
+        var reader = try Self.reader(request)
+        let settings = try FunctionSettings(&reader)
+        var record = try lookup(name, qualifier: nil, context)
+        try checkRevision(reader.string("RevisionId"), record)
+        settings.apply(to: &record)
+        return try save(&record, expecting: reader.string("RevisionId"), context)
+    }
+
+    func deleteFunction(_ request: HTTPRequest, _ context: RequestContext, name: String) throws(AWSError) -> HTTPResponse {
+        let qualifier = parseQuery(request.query)["Qualifier"]
+        let record = try lookup(name, qualifier: qualifier, context)
+        if let qualifier, qualifier != "$LATEST" {
+            throw AWSError.resourceNotFound("Function not found: \(context.functionArn(record.name, qualifier: qualifier))")
+        }
+        do {
+            _ = try store.deleteFunction(named: record.name)
+        } catch {
+            throw AWSError.service()
+        }
+        invoker.retire(functionName: record.name)
+        return HTTPResponse(status: 204, headers: ["X-Amzn-RequestId": context.requestId])
+    }
+
+    func getAccountSettings(_ context: RequestContext, concurrencyLimit: Int) throws(AWSError) -> HTTPResponse {
+        let count = (try? store.listFunctions(after: nil, limit: 100_000).count) ?? 0
+        let document: JSONValue = [
+            "AccountLimit": [
+                "TotalCodeSize": 80_530_636_800, "CodeSizeUnzipped": 262_144_000, "CodeSizeZipped": 52_428_800,
+                "ConcurrentExecutions": .number(Double(concurrencyLimit)),
+                "UnreservedConcurrentExecutions": .number(Double(concurrencyLimit)),
+            ],
+            "AccountUsage": ["TotalCodeSize": 0, "FunctionCount": .number(Double(count))],
+        ]
+        return Self.json(200, document, context)
+    }
+
+    // MARK: Invoke
+
+    func invoke(_ request: HTTPRequest, _ context: RequestContext, name: String) async throws(AWSError) -> HTTPResponse {
+        let invocationType = request.headers["X-Amz-Invocation-Type"] ?? "RequestResponse"
+        guard ["RequestResponse", "Event", "DryRun"].contains(invocationType) else {
+            throw AWSError.validation("1 validation error detected: Value '\(invocationType)' at 'invocationType' "
+                + "failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
+        }
+        let logType = request.headers["X-Amz-Log-Type"] ?? "None"
+        guard ["None", "Tail"].contains(logType) else {
+            throw AWSError.validation("1 validation error detected: Value '\(logType)' at 'logType' failed to "
+                + "satisfy constraint: Member must satisfy enum value set: [None, Tail]")
+        }
+        if invocationType == "Event", request.body.count > Self.maximumAsyncPayloadBytes {
+            throw Self.tooLarge(limit: Self.maximumAsyncPayloadBytes)
+        }
+        let payload = request.body.isEmpty ? Array("{}".utf8) : request.body
+        try Self.checkJSON(payload)
+        let qualifier = parseQuery(request.query)["Qualifier"]
+        let record = try lookup(name, qualifier: qualifier, context)
+        let target = InvocationTarget(
+            function: record, invokedFunctionArn: context.functionArn(record.name, qualifier: qualifier),
+            codeDirectory: try code.directory(sha256Hex: record.codeSha256Hex))
+        var headers: HTTPHeaders = ["X-Amzn-RequestId": context.requestId]
+        switch invocationType {
+        case "DryRun":
+            return HTTPResponse(status: 204, headers: headers)
+        case "Event":
+            let invoker = invoker
+            let invocation = InvokeRequest(requestId: context.requestId, payload: payload)
+            // Delivery with retries and durability is the async queue's job;
+            // until it lands, an accepted event runs once in the background.
+            Task.detached { _ = try? await invoker.invoke(target, invocation) }
+            return HTTPResponse(status: 202, headers: headers)
+        default:
+            let clientContext = request.headers["X-Amz-Client-Context"].flatMap(Self.decodeClientContext)
+            let invocation = InvokeRequest(requestId: context.requestId, payload: payload, clientContext: clientContext)
+            let result: InvokeResult
+            do {
+                result = try await invoker.invoke(target, invocation)
+            } catch {
+                throw Self.map(error)
+            }
+            headers.add("Content-Type", "application/json")
+            headers.add("X-Amz-Executed-Version", result.executedVersion)
+            if let functionError = result.functionError {
+                headers.add("X-Amz-Function-Error", functionError)
+            }
+            if logType == "Tail" {
+                headers.add("X-Amz-Log-Result", Data(Self.tail(result.log)).base64EncodedString())
+            }
+            return HTTPResponse(status: 200, headers: headers, body: result.payload)
+        }
+    }
+
+    /// The legacy InvokeAsync: the body is the event; answers 202 `{"Status": 202}`.
+    func invokeAsync(_ request: HTTPRequest, _ context: RequestContext, name: String) throws(AWSError) -> HTTPResponse {
+        if request.body.count > 256 * 1024 {
+            throw Self.tooLarge(limit: 256 * 1024)
+        }
+        let payload = request.body.isEmpty ? Array("{}".utf8) : request.body
+        try Self.checkJSON(payload)
+        let record = try lookup(name, qualifier: nil, context)
+        let target = InvocationTarget(
+            function: record, invokedFunctionArn: context.functionArn(record.name),
+            codeDirectory: try code.directory(sha256Hex: record.codeSha256Hex))
+        let invoker = invoker
+        let invocation = InvokeRequest(requestId: context.requestId, payload: payload)
+        Task.detached { _ = try? await invoker.invoke(target, invocation) }
+        return Self.json(202, ["Status": 202], context)
+    }
+
+    /// Serves the zip behind GetFunction's Code.Location.
+    func downloadCode(name: String, file: String) -> HTTPResponse {
+        let hex = file.hasSuffix(".zip") ? String(file.dropLast(4)) : file
+        guard let record = try? store.function(named: name, version: "$LATEST"), record.codeSha256Hex == hex,
+            let bytes = try? store.readBlob(sha256Hex: hex)
+        else {
+            return HTTPResponse(status: 404, text: "Not found\n")
+        }
+        return HTTPResponse(status: 200, headers: ["Content-Type": "application/zip"], body: bytes)
+    }
+
+    // MARK: Helpers
+
+    private func lookup(_ name: String, qualifier: String?, _ context: RequestContext) throws(AWSError) -> FunctionRecord {
+        guard let reference = FunctionReference(parsing: name) else {
+            throw AWSError.validation("1 validation error detected: Value '\(name)' at 'functionName' failed to "
+                + "satisfy constraint: Member must satisfy regular expression pattern: "
+                + LambdaShapes.functionNamePattern)
+        }
+        if let qualifier, let embedded = reference.qualifier, qualifier != embedded {
+            throw AWSError.invalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
+        }
+        let version = qualifier ?? reference.qualifier ?? "$LATEST"
+        let record: FunctionRecord?
+        do {
+            record = try store.function(named: reference.name, version: version)
+        } catch {
+            throw AWSError.service()
+        }
+        guard let record else {
+            let arn = context.functionArn(reference.name, qualifier: version == "$LATEST" ? nil : version)
+            throw AWSError.resourceNotFound("Function not found: \(arn)")
+        }
+        return record
+    }
+
+    private func acceptCode(_ code: [String: JSONValue]) throws(AWSError) -> (sha256Hex: String, sha256Base64: String, size: Int) {
+        if code["S3Bucket"] != nil || code["ImageUri"] != nil {
+            throw AWSError.invalidParameter("This Swiftlet server accepts function code as Code.ZipFile only.")
+        }
+        guard let zip = code["ZipFile"]?.stringValue else {
+            throw AWSError.invalidParameter("Please provide a source for function code.")
+        }
+        return try self.code.accept(zipFileBase64: zip)
+    }
+
+    private func checkRevision(_ revisionId: String?, _ record: FunctionRecord) throws(AWSError) {
+        if let revisionId, revisionId != record.revisionId {
+            throw AWSError.preconditionFailed(
+                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to "
+                    + "retrieve the latest Revision Id")
+        }
+    }
+
+    private func save(_ record: inout FunctionRecord, expecting revision: String?, _ context: RequestContext) throws(AWSError) -> HTTPResponse {
+        let previous = record.revisionId
+        record.revisionId = UUID().uuidString.lowercased()
+        record.lastModifiedMilliseconds = Self.now()
+        record.lastUpdateStatus = "Successful"
+        do {
+            try store.updateFunction(record, expectedRevisionId: previous)
+        } catch where error.code == .preconditionFailed {
+            throw AWSError.preconditionFailed(
+                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to "
+                    + "retrieve the latest Revision Id")
+        } catch where error.code == .notFound {
+            throw AWSError.resourceNotFound("Function not found: \(context.functionArn(record.name))")
+        } catch {
+            throw AWSError.service()
+        }
+        invoker.retire(functionName: record.name)
+        return Self.json(200, FunctionConfiguration.json(record), context)
+    }
+
+    static func reader(_ request: HTTPRequest) throws(AWSError) -> RequestReader {
+        let body = request.body.isEmpty ? Array("{}".utf8) : request.body
+        guard let document = (try? JSONValue.parse(body))?.objectValue else {
+            throw AWSError(status: 400, code: "InvalidRequestContentException",
+                           message: "Could not parse request body into json: the body is not a JSON object")
+        }
+        return RequestReader(document)
+    }
+
+    private static func checkJSON(_ payload: [UInt8]) throws(AWSError) {
+        do {
+            _ = try JSONValue.parse(payload)
+        } catch {
+            throw AWSError(status: 400, code: "InvalidRequestContentException",
+                           message: "Could not parse request body into json: Could not parse payload into json: "
+                               + "Unexpected character or malformed JSON document")
+        }
+    }
+
+    static func tooLarge(limit: Int) -> AWSError {
+        AWSError(status: 413, code: "RequestTooLargeException",
+                 message: "Request must be smaller than \(limit) bytes for the InvokeFunction operation")
+    }
+
+    private static func map(_ error: InvokeError) -> AWSError {
+        switch error.code {
+        case .throttled:
+            var aws = AWSError(status: 429, code: "TooManyRequestsException", message: error.message)
+            aws.extra["Reason"] = .string(error.reason ?? "ConcurrentInvocationLimitExceeded")
+            aws.headers.add("Retry-After", "1")
+            return aws
+        case .shuttingDown:
+            return AWSError(status: 503, code: "ServiceException", message: error.message)
+        case .environmentFailed:
+            return AWSError.service(error.message)
+        }
+    }
+
+    /// The last 4 KB of an invocation's log, cut at a character boundary.
+    private static func tail(_ log: String) -> [UInt8] {
+        let bytes = Array(log.utf8)
+        guard bytes.count > 4096 else { return bytes }
+        var start = bytes.count - 4096
+        while start < bytes.count, bytes[start] & 0xC0 == 0x80 {
+            start += 1
+        }
+        return Array(bytes[start...])
+    }
+
+    private static func decodeClientContext(_ base64: String) -> String? {
+        Data(base64Encoded: base64).map { String(decoding: $0, as: UTF8.self) }
+    }
+
+    static func json(_ status: Int, _ document: JSONValue, _ context: RequestContext) -> HTTPResponse {
+        HTTPResponse(
+            status: status,
+            headers: ["Content-Type": "application/json", "X-Amzn-RequestId": context.requestId],
+            body: document.serialized())
+    }
+
+    static func now() -> Int64 {
+        Int64((Date().timeIntervalSince1970 * 1000).rounded())
+    }
+}

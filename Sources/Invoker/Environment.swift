@@ -1,0 +1,406 @@
+import Foundation
+import CSystem
+import HTTP
+import RuntimeAPI
+import Sandbox
+import Store
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// One execution environment: a runtime process, its Runtime API endpoint,
+/// and the log stream its output goes to. Runs one invocation at a time.
+///
+/// Confined to the event loop thread, like everything the invoker owns.
+final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
+    // @unchecked: all state is read and written on `loop`'s thread only.
+    enum Status {
+        case initializing
+        case idle
+        case busy
+        case dead
+    }
+
+    private struct Active {
+        var request: InvokeRequest
+        var completion: (InvokeResult) -> Void
+        var deliveredAt: ContinuousClock.Instant?
+        var timer: UInt64?
+    }
+
+    let id = UUID().uuidString.lowercased()
+    let target: InvocationTarget
+    let logStream: String
+    private(set) var status = Status.initializing
+    private(set) var lastUsed = ContinuousClock.now
+    /// Set when the function's configuration changed: stop instead of going idle.
+    private(set) var isRetired = false
+    private let loop: EventLoop
+    private let sink: any LogSink
+    private let configuration: InvokerConfiguration
+    private let endpoint = RuntimeEndpoint()
+    private let onRelease: (Environment) -> Void
+    private var server: HTTPServer?
+    private var process: LaunchedProcess?
+    private var watchers: [DescriptorWatcher] = []
+    private var partialLines: [Int32: [UInt8]] = [:]
+    private var lines: [(timestampMilliseconds: Int64, message: String)] = []
+    private var active: Active?
+    private let startedAt = ContinuousClock.now
+    private var initDurationMilliseconds: Double?
+    private var coldStartPending = true
+    private var initTimer: UInt64?
+    private var initFailure: [UInt8]?
+
+    var logGroup: String { "/aws/lambda/\(target.function.name)" }
+
+    init(
+        target: InvocationTarget, loop: EventLoop, sink: any LogSink, configuration: InvokerConfiguration,
+        onRelease: @escaping (Environment) -> Void
+    ) {
+        self.target = target
+        self.loop = loop
+        self.sink = sink
+        self.configuration = configuration
+        self.onRelease = onRelease
+        self.logStream = LogFormat.streamName(version: target.function.version)
+    }
+
+    /// Builds the endpoint and starts the runtime process.
+    func start() throws {
+        endpoint.attach(self)
+        let listener = try HTTPServer.listeningSocket(on: SocketAddress(host: "127.0.0.1", port: 0))
+        let server = try HTTPServer(onLoop: loop, adopting: listener, handler: endpoint)
+        self.server = server
+        let launched = try ProcessLauncher.launch(launchSpec(runtimeAPIPort: server.port))
+        process = launched
+        watch(launched)
+        initTimer = loop.scheduleTimer(after: configuration.initTimeout) { [weak self] in
+            self?.initTimedOut()
+        }
+    }
+
+    /// Runs `request`; `completion` is called exactly once, on the loop thread.
+    func run(_ request: InvokeRequest, completion: @escaping (InvokeResult) -> Void) {
+        precondition(active == nil && status != .dead && status != .busy)
+        lastUsed = .now
+        active = Active(request: request, completion: completion)
+        if status == .idle {
+            status = .busy
+        }
+        let deadline = epochMilliseconds() + Int64(target.function.timeoutSeconds) * 1000
+        endpoint.invoke(
+            RuntimeInvocation(
+                requestId: request.requestId, payload: request.payload, deadlineMilliseconds: deadline,
+                invokedFunctionArn: target.invokedFunctionArn, traceId: Self.traceId(),
+                clientContext: request.clientContext, cognitoIdentity: request.cognitoIdentity))
+    }
+
+    func markRetired() {
+        isRetired = true
+    }
+
+    /// Stops the environment now; an invocation in flight fails with `error`.
+    func terminate(failing error: (type: String, message: String)? = nil) {
+        guard status != .dead else { return }
+        let failure = error ?? (type: "Runtime.ExitError", message: "Runtime exited with error: signal: killed")
+        finishActive(functionError: failure, report: nil)
+        tearDown()
+    }
+
+    // MARK: RuntimeEndpointDelegate
+
+    func runtimeDidInitialize() {
+        initDurationMilliseconds = Self.milliseconds(since: startedAt)
+        cancelInitTimer()
+        if active == nil {
+            status = .idle
+            onRelease(self)
+        } else {
+            status = .busy
+        }
+    }
+
+    func runtimeDidReceive(_ invocation: RuntimeInvocation) {
+        guard var active else { return }
+        drainOutput()
+        appendLine(LogFormat.start(requestId: invocation.requestId, version: target.function.version))
+        active.deliveredAt = .now
+        active.timer = loop.scheduleTimer(after: .seconds(target.function.timeoutSeconds)) { [weak self] in
+            self?.invocationTimedOut()
+        }
+        self.active = active
+    }
+
+    func runtimeDidComplete(requestId: String, outcome: RuntimeOutcome) {
+        guard let current = active, current.request.requestId == requestId else { return }
+        switch outcome {
+        case .response(let payload):
+            complete(payload: payload, functionError: nil)
+        case .error(_, let document):
+            complete(payload: document, functionError: "Unhandled")
+        }
+        status = .idle
+        lastUsed = .now
+        onRelease(self)
+    }
+
+    func runtimeDidFailInit(type: String?, document: [UInt8]) {
+        // The runtime client exits next; the invocation waiting on init gets
+        // the init error as its result, as on AWS.
+        initFailure = document
+        cancelInitTimer()
+    }
+
+    // MARK: Timeouts and process exit
+
+    private func invocationTimedOut() {
+        guard let active else { return }
+        let seconds = LogFormat.twoDecimals(Double(target.function.timeoutSeconds))
+        let message = "Task timed out after \(seconds) seconds"
+        appendLine("\(Self.isoTimestamp()) \(active.request.requestId) \(message)")
+        finishActive(functionError: (type: "Sandbox.Timedout", message: message), report: "timeout")
+        tearDown()
+    }
+
+    private func initTimedOut() {
+        initTimer = nil
+        guard status == .initializing else { return }
+        let seconds = LogFormat.twoDecimals(configuration.initTimeout.seconds)
+        finishActive(functionError: (type: "Sandbox.Timedout", message: "Init timed out after \(seconds) seconds"),
+                     report: "timeout")
+        tearDown()
+    }
+
+    private func processDidExit() {
+        guard status != .dead, let process else { return }
+        drainOutput()
+        let waitStatus = ProcessLauncher.reap(process) ?? 0
+        if let document = initFailure {
+            finishActive(payload: document, report: "error")
+        } else {
+            let reason = Self.describeExit(waitStatus)
+            finishActive(functionError: (type: "Runtime.ExitError", message: "Runtime exited with error: \(reason)"),
+                         report: "error")
+        }
+        tearDown()
+    }
+
+    // MARK: Completing an invocation
+
+    private func finishActive(functionError: (type: String, message: String), report: String?) {
+        guard let active else { return }
+        let document: [String: String] = [
+            "errorType": functionError.type,
+            "errorMessage": "RequestId: \(active.request.requestId) Error: \(functionError.message)",
+        ]
+        let payload = (try? JSONSerialization.data(withJSONObject: document, options: [.sortedKeys])) ?? Data()
+        finishActive(payload: Array(payload), report: report)
+    }
+
+    private func finishActive(payload: [UInt8], report: String?) {
+        guard active != nil else { return }
+        complete(payload: payload, functionError: "Unhandled", status: report)
+    }
+
+    private func complete(payload: [UInt8], functionError: String?, status reportStatus: String? = nil) {
+        guard let current = active else { return }
+        active = nil
+        if let timer = current.timer {
+            loop.cancelTimer(timer)
+        }
+        drainOutput()
+        let requestId = current.request.requestId
+        if current.deliveredAt == nil {
+            appendLine(LogFormat.start(requestId: requestId, version: target.function.version))
+        }
+        let duration = current.deliveredAt.map(Self.milliseconds(since:)) ?? 0
+        let coldStart = coldStartPending
+        coldStartPending = false
+        appendLine(LogFormat.end(requestId: requestId))
+        appendLine(
+            LogFormat.report(
+                requestId: requestId, durationMilliseconds: duration,
+                memoryMegabytes: target.function.memoryMegabytes, maxMemoryUsedMegabytes: maxMemoryUsedMegabytes(),
+                initDurationMilliseconds: coldStart ? initDurationMilliseconds : nil, status: reportStatus))
+        let log = flushLines()
+        current.completion(
+            InvokeResult(
+                requestId: requestId, payload: payload, functionError: functionError,
+                executedVersion: target.function.version, log: log, durationMilliseconds: duration,
+                coldStart: coldStart))
+    }
+
+    /// Sends buffered lines to the log sink; returns this invocation's text.
+    private func flushLines() -> String {
+        let text = lines.map { $0.message + "\n" }.joined()
+        if !lines.isEmpty {
+            sink.append(group: logGroup, stream: logStream, events: lines)
+            lines.removeAll()
+        }
+        return text
+    }
+
+    private func tearDown() {
+        guard status != .dead else { return }
+        status = .dead
+        cancelInitTimer()
+        endpoint.shutDown()
+        server?.close()
+        if let process {
+            ProcessLauncher.kill(process)
+            _ = ProcessLauncher.reap(process)
+        }
+        for watcher in watchers {
+            loop.unregister(watcher.descriptor)
+            close(watcher.descriptor)
+        }
+        watchers.removeAll()
+        if !lines.isEmpty {
+            _ = flushLines()
+        }
+        onRelease(self)
+    }
+
+    private func cancelInitTimer() {
+        if let timer = initTimer {
+            loop.cancelTimer(timer)
+            initTimer = nil
+        }
+    }
+
+    // MARK: Output capture
+
+    private func watch(_ process: LaunchedProcess) {
+        for descriptor in process.outputDescriptors {
+            let watcher = DescriptorWatcher(descriptor: descriptor) { [weak self] _ in
+                self?.readOutput(descriptor)
+            }
+            register(watcher)
+        }
+        let exitWatcher = DescriptorWatcher(descriptor: process.exitDescriptor) { [weak self] _ in
+            self?.processDidExit()
+        }
+        register(exitWatcher)
+    }
+
+    private func register(_ watcher: DescriptorWatcher) {
+        do {
+            try loop.register(watcher.descriptor, events: UInt32(EPOLLIN.rawValue), handler: watcher)
+            watchers.append(watcher)
+        } catch {
+            close(watcher.descriptor)
+        }
+    }
+
+    private func drainOutput() {
+        for descriptor in process?.outputDescriptors ?? [] {
+            readOutput(descriptor)
+        }
+    }
+
+    private func readOutput(_ descriptor: Int32) {
+        guard status != .dead else { return }
+        var chunk = [UInt8](repeating: 0, count: 16_384)
+        while true {
+            let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+            guard count > 0 else { break }
+            var pending = partialLines[descriptor, default: []]
+            pending.append(contentsOf: chunk[0..<count])
+            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                appendLine(String(decoding: pending[..<newline], as: UTF8.self))
+                pending.removeSubrange(...newline)
+            }
+            partialLines[descriptor] = pending
+        }
+    }
+
+    private func appendLine(_ message: String) {
+        lines.append((timestampMilliseconds: epochMilliseconds(), message: message))
+        if active == nil, lines.count > 256 {
+            _ = flushLines()
+        }
+    }
+
+    // MARK: Launching
+
+    private func launchSpec(runtimeAPIPort: Int) -> LaunchSpec {
+        let function = target.function
+        let runtime = function.runtime ?? "provided.al2023"
+        var environment = function.environment
+        let runtimeDirectory = RuntimeCatalog.runtimeDirectory(
+            runtime: runtime, runtimesDirectory: configuration.runtimesDirectory)
+        let reserved: [String: String] = [
+            "AWS_LAMBDA_FUNCTION_NAME": function.name,
+            "AWS_LAMBDA_FUNCTION_VERSION": function.version,
+            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": String(function.memoryMegabytes),
+            "AWS_LAMBDA_LOG_GROUP_NAME": logGroup,
+            "AWS_LAMBDA_LOG_STREAM_NAME": logStream,
+            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_REGION": function.region,
+            "AWS_DEFAULT_REGION": function.region,
+            "AWS_EXECUTION_ENV": "AWS_Lambda_\(runtime)",
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(runtimeAPIPort)",
+            "_HANDLER": function.handler ?? "",
+            "LAMBDA_TASK_ROOT": target.codeDirectory,
+            "LAMBDA_RUNTIME_DIR": runtimeDirectory,
+            "TZ": ":UTC",
+            "LANG": "en_US.UTF-8",
+            "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+            "LD_LIBRARY_PATH": "/lib64:/usr/lib64:\(runtimeDirectory):\(runtimeDirectory)/lib:\(target.codeDirectory):"
+                + "\(target.codeDirectory)/lib:/opt/lib",
+            "PYTHONUNBUFFERED": "1",
+        ]
+        environment.merge(reserved) { _, platform in platform }
+        if runtime.hasPrefix("provided") {
+            environment["AWS_EXECUTION_ENV"] = nil
+        }
+        let executable = RuntimeCatalog.entryPoint(
+            runtime: runtime, codeDirectory: target.codeDirectory, runtimesDirectory: configuration.runtimesDirectory)
+        return LaunchSpec(
+            executable: executable, arguments: [], environment: environment, workingDirectory: target.codeDirectory)
+    }
+
+    // MARK: Helpers
+
+    private func maxMemoryUsedMegabytes() -> Int {
+        guard let pid = process?.pid,
+            let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
+        else { return 0 }
+        return (kilobytes + 1023) / 1024
+    }
+
+    private static func describeExit(_ status: Int32) -> String {
+        let signal = status & 0x7f
+        if signal == 0 {
+            return "exit status \((status >> 8) & 0xff)"
+        }
+        return signal == SIGKILL ? "signal: killed" : "signal: \(String(cString: strsignal(signal)))"
+    }
+
+    private static func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    }
+
+    private static func traceId() -> String {
+        let seconds = String(Int(Date().timeIntervalSince1970), radix: 16)
+        let random = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+        return "Root=1-\(seconds)-\(random);Parent=\(random.prefix(16));Sampled=0;Lineage=1:\(random.prefix(8)):0"
+    }
+
+    static func isoTimestamp() -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return formatter.string(from: Date())
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        Double(components.seconds) + Double(components.attoseconds) / 1e18
+    }
+}

@@ -1,0 +1,154 @@
+import Foundation
+import HTTP
+import Store
+
+/// Places invocations on execution environments: reuses warm ones (most
+/// recently used first), starts new ones within the concurrency limit, and
+/// stops idle ones after the idle timeout.
+///
+/// All of its state lives on the event loop thread; the async API hops there.
+public final class Invoker: @unchecked Sendable {
+    // @unchecked: `pools`, `environments` and `accepting` are touched only on `loop`'s thread.
+    private let loop: EventLoop
+    private let sink: any LogSink
+    private let configuration: InvokerConfiguration
+    /// Idle environments per configuration, most recently used last.
+    private var idle: [String: [Environment]] = [:]
+    private var environments: [String: Environment] = [:]
+    private var currentRevision: [String: String] = [:]
+    private var accepting = true
+
+    public init(loop: EventLoop, sink: any LogSink, configuration: InvokerConfiguration) {
+        self.loop = loop
+        self.sink = sink
+        self.configuration = configuration
+        loop.execute { [self] in
+            loop.addTick(owner: self) { [weak self] in self?.reapIdle() }
+        }
+    }
+
+    /// Runs one invocation to completion (success, function error or timeout).
+    /// Throws only when the invocation could not be placed at all.
+    public func invoke(_ target: InvocationTarget, _ request: InvokeRequest) async throws(InvokeError) -> InvokeResult {
+        let result: Result<InvokeResult, InvokeError> = await withCheckedContinuation { continuation in
+            loop.execute { [self] in
+                place(target, request) { continuation.resume(returning: $0) }
+            }
+        }
+        return try result.get()
+    }
+
+    /// Environments currently alive (idle, busy or initialising).
+    public func environmentCount() async -> Int {
+        (try? await loop.submit { [self] in environments.count }) ?? 0
+    }
+
+    /// Stops idle environments of `functionName`; busy ones stop when they finish.
+    public func retire(functionName: String) {
+        loop.execute { [self] in
+            currentRevision = currentRevision.filter { !$0.key.hasPrefix(functionName + ":") }
+            for environment in environments.values where environment.target.function.name == functionName {
+                environment.markRetired()
+                if environment.status == .idle || environment.status == .initializing {
+                    environment.terminate()
+                }
+            }
+        }
+    }
+
+    /// Stops taking invocations, lets running ones finish for up to
+    /// `gracePeriod`, then stops every environment.
+    public func shutdown(gracePeriod: Duration) async {
+        let deadline = ContinuousClock.now + gracePeriod
+        _ = try? await loop.submit { [self] in accepting = false }
+        while ContinuousClock.now < deadline {
+            let busy = (try? await loop.submit { [self] in environments.values.contains { $0.status == .busy } }) ?? false
+            if !busy {
+                break
+            }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        _ = try? await loop.submit { [self] in
+            for environment in Array(environments.values) {
+                environment.terminate(failing: (type: "Runtime.ExitError", message: "Runtime exited: server shutting down"))
+            }
+        }
+    }
+
+    // MARK: Placement (loop thread)
+
+    private func place(
+        _ target: InvocationTarget, _ request: InvokeRequest, completion: @escaping (Result<InvokeResult, InvokeError>) -> Void
+    ) {
+        guard accepting else {
+            return completion(.failure(InvokeError(code: .shuttingDown, message: "Swiftlet is shutting down", reason: nil)))
+        }
+        retireStale(target)
+        if let environment = idle[target.poolKey]?.popLast() {
+            environment.run(request) { completion(.success($0)) }
+            return
+        }
+        guard environments.count < configuration.accountConcurrencyLimit else {
+            return completion(.failure(InvokeError(
+                code: .throttled, message: "Rate Exceeded.", reason: "ConcurrentInvocationLimitExceeded")))
+        }
+        let environment = Environment(target: target, loop: loop, sink: sink, configuration: configuration) {
+            [weak self] in self?.environmentDidRelease($0)
+        }
+        do {
+            try environment.start()
+        } catch {
+            environment.terminate()
+            environments[environment.id] = nil
+            return completion(.failure(InvokeError(
+                code: .environmentFailed, message: "Could not start the execution environment: \(error)", reason: nil)))
+        }
+        environments[environment.id] = environment
+        environment.run(request) { completion(.success($0)) }
+    }
+
+    /// A changed configuration makes older environments of the function unusable.
+    private func retireStale(_ target: InvocationTarget) {
+        let versionKey = "\(target.function.name):\(target.function.version)"
+        let revision = target.function.revisionId
+        guard let previous = currentRevision[versionKey], previous != revision else {
+            currentRevision[versionKey] = revision
+            return
+        }
+        currentRevision[versionKey] = revision
+        let staleKey = "\(versionKey):\(previous)"
+        for environment in idle.removeValue(forKey: staleKey) ?? [] {
+            environment.terminate()
+        }
+        for environment in environments.values where environment.target.poolKey == staleKey {
+            environment.markRetired()
+        }
+    }
+
+    private func environmentDidRelease(_ environment: Environment) {
+        let key = environment.target.poolKey
+        idle[key]?.removeAll { $0 === environment }
+        switch environment.status {
+        case .dead:
+            environments[environment.id] = nil
+        case .idle where environment.isRetired || !accepting:
+            environment.terminate()
+        case .idle:
+            idle[key, default: []].append(environment)
+        case .initializing, .busy:
+            break
+        }
+    }
+
+    private func reapIdle() {
+        let now = ContinuousClock.now
+        for (key, pool) in idle {
+            let expired = pool.filter { now - $0.lastUsed > configuration.idleTimeout }
+            guard !expired.isEmpty else { continue }
+            idle[key] = pool.filter { now - $0.lastUsed <= configuration.idleTimeout }
+            for environment in expired {
+                environment.terminate()
+            }
+        }
+    }
+}

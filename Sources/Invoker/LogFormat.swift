@@ -1,0 +1,45 @@
+import Foundation
+
+/// The platform's own log lines, worded as Lambda writes them.
+enum LogFormat {
+    static func start(requestId: String, version: String) -> String {
+        "START RequestId: \(requestId) Version: \(version)"
+    }
+
+    static func end(requestId: String) -> String {
+        "END RequestId: \(requestId)"
+    }
+
+    static func report(
+        requestId: String, durationMilliseconds: Double, memoryMegabytes: Int, maxMemoryUsedMegabytes: Int,
+        initDurationMilliseconds: Double?, status: String? = nil
+    ) -> String {
+        var line = "REPORT RequestId: \(requestId)\tDuration: \(twoDecimals(durationMilliseconds)) ms"
+        line += "\tBilled Duration: \(Int(durationMilliseconds.rounded(.up))) ms"
+        line += "\tMemory Size: \(memoryMegabytes) MB\tMax Memory Used: \(maxMemoryUsedMegabytes) MB"
+        if let initDuration = initDurationMilliseconds {
+            line += "\tInit Duration: \(twoDecimals(initDuration)) ms"
+        }
+        if let status {
+            line += "\tStatus: \(status)"
+        }
+        return line + "\t"
+    }
+
+    /// A log stream name as Lambda makes it: `YYYY/MM/DD/[VERSION]<32 hex digits>`.
+    static func streamName(version: String, now: Date = Date()) -> String {
+        let components = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(secondsFromGMT: 0) ?? .current, from: now)
+        let date = String(format: "%04d/%02d/%02d", components.year ?? 1970, components.month ?? 1, components.day ?? 1)
+        let hex = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
+        return "\(date)/[\(version)]\(hex)"
+    }
+
+    static func twoDecimals(_ value: Double) -> String {
+        String(format: "%.2f", value)
+    }
+}
+
+/// Wall-clock milliseconds since the Unix epoch.
+func epochMilliseconds() -> Int64 {
+    Int64((Date().timeIntervalSince1970 * 1000).rounded())
+}

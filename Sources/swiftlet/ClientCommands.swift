@@ -1,0 +1,173 @@
+import Archive
+import Foundation
+import HTTP
+
+/// The commands people type: they call a running server's AWS APIs over HTTP.
+enum ClientCommands {
+    static let defaultRole = "arn:aws:iam::123456789012:role/swiftlet-default"
+
+    /// Runs `command`; returns the process exit status.
+    static func run(_ command: String, _ arguments: Arguments) throws -> Int32 {
+        let api = try APIClient(endpoint: arguments.option("endpoint")
+            ?? ProcessInfo.processInfo.environment["SWIFTLET_ENDPOINT"] ?? "http://127.0.0.1:9000")
+        switch command {
+        case "deploy": return try deploy(api, arguments)
+        case "invoke": return try invoke(api, arguments)
+        case "logs": return try logs(api, arguments)
+        case "ls": return try list(api)
+        default: return try remove(api, arguments)
+        }
+    }
+
+    private static func deploy(_ api: APIClient, _ arguments: Arguments) throws -> Int32 {
+        guard let directory = arguments.positional.first else { throw UsageError("deploy needs a directory") }
+        let name = try arguments.required("name")
+        let zip = try ZipArchive.create(fromDirectory: directory)
+        let zipBase64 = Data(zip).base64EncodedString()
+        var configuration: [String: Any] = [
+            "Runtime": try arguments.required("runtime"), "Handler": try arguments.required("handler"),
+        ]
+        if let memory = try arguments.integer("memory") { configuration["MemorySize"] = memory }
+        if let timeout = try arguments.integer("timeout") { configuration["Timeout"] = timeout }
+
+        let existing = try api.call("GET", "/2015-03-31/functions/\(name)/configuration")
+        let result: [String: Any]
+        if existing.status == 404 {
+            var body = configuration
+            body["FunctionName"] = name
+            body["Role"] = arguments.option("role") ?? defaultRole
+            body["Code"] = ["ZipFile": zipBase64]
+            result = try api.expect(201, api.call("POST", "/2015-03-31/functions", json: body))
+            print("created \(name)")
+        } else {
+            _ = try api.expect(200, existing)
+            _ = try api.expect(200, api.call("PUT", "/2015-03-31/functions/\(name)/code", json: ["ZipFile": zipBase64]))
+            result = try api.expect(
+                200, api.call("PUT", "/2015-03-31/functions/\(name)/configuration", json: configuration))
+            print("updated \(name)")
+        }
+        print("  arn:        \(result["FunctionArn"] ?? "")")
+        print("  code:       \(result["CodeSize"] ?? 0) bytes, sha256 \(result["CodeSha256"] ?? "")")
+        print("  invoke it:  swiftlet invoke \(name) --payload '{}'")
+        return 0
+    }
+
+    private static func invoke(_ api: APIClient, _ arguments: Arguments) throws -> Int32 {
+        guard let name = arguments.positional.first else { throw UsageError("invoke needs a function name") }
+        let payload = Array((arguments.option("payload") ?? "{}").utf8)
+        let response = try api.call(
+            "POST", "/2015-03-31/functions/\(name)/invocations", body: payload, headers: ["X-Amz-Log-Type": "Tail"])
+        guard response.status == 200 else {
+            _ = try api.expect(200, response)
+            return 1
+        }
+        print(String(decoding: response.body, as: UTF8.self))
+        if let error = response.headers["X-Amz-Function-Error"] {
+            printError("function error: \(error)")
+            return 1
+        }
+        return 0
+    }
+
+    private static func logs(_ api: APIClient, _ arguments: Arguments) throws -> Int32 {
+        guard let name = arguments.positional.first else { throw UsageError("logs needs a function name") }
+        var startTime: Int64 = 0
+        var seen = Set<String>()
+        repeat {
+            var token: String?
+            repeat {
+                var body: [String: Any] = ["logGroupName": "/aws/lambda/\(name)", "startTime": startTime]
+                if let token { body["nextToken"] = token }
+                let page = try api.expect(200, api.logs("FilterLogEvents", body))
+                for event in page["events"] as? [[String: Any]] ?? [] {
+                    let id = event["eventId"] as? String ?? ""
+                    guard seen.insert(id).inserted else { continue }
+                    print((event["message"] as? String ?? "").trimmingCharacters(in: .newlines))
+                    startTime = max(startTime, (event["timestamp"] as? NSNumber)?.int64Value ?? 0)
+                }
+                token = page["nextToken"] as? String
+            } while token != nil
+            if arguments.flag("follow") {
+                Thread.sleep(forTimeInterval: 1)
+            }
+        } while arguments.flag("follow")
+        return 0
+    }
+
+    private static func list(_ api: APIClient) throws -> Int32 {
+        var marker: String?
+        print("NAME".padding(toLength: 32, withPad: " ", startingAt: 0) + " RUNTIME          MEMORY  TIMEOUT  LAST MODIFIED")
+        repeat {
+            let query = marker.map { "?Marker=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" }
+            let page = try api.expect(200, api.call("GET", "/2015-03-31/functions/" + (query ?? "")))
+            for function in page["Functions"] as? [[String: Any]] ?? [] {
+                let name = (function["FunctionName"] as? String ?? "").padding(toLength: 32, withPad: " ", startingAt: 0)
+                let runtime = (function["Runtime"] as? String ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0)
+                let memory = "\(function["MemorySize"] ?? "")".padding(toLength: 7, withPad: " ", startingAt: 0)
+                let timeout = "\(function["Timeout"] ?? "")s".padding(toLength: 8, withPad: " ", startingAt: 0)
+                print("\(name) \(runtime) \(memory) \(timeout) \(function["LastModified"] ?? "")")
+            }
+            marker = page["NextMarker"] as? String
+        } while marker != nil
+        return 0
+    }
+
+    private static func remove(_ api: APIClient, _ arguments: Arguments) throws -> Int32 {
+        guard let name = arguments.positional.first else { throw UsageError("rm needs a function name") }
+        _ = try api.expect(204, api.call("DELETE", "/2015-03-31/functions/\(name)"))
+        print("deleted \(name)")
+        return 0
+    }
+}
+
+/// Calls a Swiftlet server and turns AWS error documents into readable errors.
+struct APIClient {
+    let client: HTTPClient
+    let endpoint: String
+
+    init(endpoint: String) throws {
+        guard let url = URL(string: endpoint), url.scheme == "http", let host = url.host else {
+            throw UsageError("the endpoint must look like http://HOST:PORT, not '\(endpoint)'")
+        }
+        self.endpoint = endpoint
+        self.client = HTTPClient(address: SocketAddress(host: host, port: url.port ?? 80), timeoutSeconds: 960)
+    }
+
+    func call(
+        _ method: String, _ path: String, json: [String: Any]? = nil, body: [UInt8] = [], headers: HTTPHeaders = [:]
+    ) throws -> HTTPResponse {
+        var requestBody = body
+        var requestHeaders = headers
+        if let json {
+            requestBody = Array(try JSONSerialization.data(withJSONObject: json))
+            requestHeaders.add("Content-Type", "application/json")
+        }
+        do {
+            return try client.send(method: method, target: path, headers: requestHeaders, body: requestBody)
+        } catch {
+            throw UsageError("cannot reach Swiftlet at \(endpoint): \(error)")
+        }
+    }
+
+    func logs(_ operation: String, _ body: [String: Any]) throws -> HTTPResponse {
+        let headers: HTTPHeaders = [
+            "X-Amz-Target": "Logs_20140328.\(operation)", "Content-Type": "application/x-amz-json-1.1",
+        ]
+        return try call("POST", "/", body: Array(try JSONSerialization.data(withJSONObject: body)), headers: headers)
+    }
+
+    /// The response's JSON object when its status is `status`; otherwise the AWS error, as an error.
+    func expect(_ status: Int, _ response: HTTPResponse) throws -> [String: Any] {
+        let document = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
+        guard response.status == status else {
+            let code = response.headers["X-Amzn-ErrorType"] ?? document["__type"] as? String ?? "HTTP \(response.status)"
+            let message = document["message"] as? String ?? document["Message"] as? String ?? ""
+            throw ServerError(description: "\(code): \(message)")
+        }
+        return document
+    }
+}
+
+struct ServerError: Error, CustomStringConvertible {
+    let description: String
+}

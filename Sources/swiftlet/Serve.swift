@@ -1,0 +1,145 @@
+import ControlAPI
+import Crypto
+import Dispatch
+import Foundation
+import HTTP
+import Invoker
+import Store
+import Synchronization
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// `swiftlet serve`: the whole platform on one node.
+enum Serve {
+    static let defaultListen = "127.0.0.1:9000"
+    static let defaultDataDirectory = "./swiftlet-data"
+
+    static func run(_ arguments: Arguments) async throws {
+        let dataDirectory = absolute(arguments.option("data-dir") ?? defaultDataDirectory)
+        guard let address = SocketAddress(parsing: arguments.option("listen") ?? defaultListen) else {
+            throw UsageError("--listen takes HOST:PORT")
+        }
+        try FileManager.default.createDirectory(atPath: dataDirectory, withIntermediateDirectories: true)
+        let credentials = try RootCredentials.load(dataDirectory: dataDirectory)
+
+        var invokerConfiguration = InvokerConfiguration(runtimesDirectory: try runtimesDirectory(arguments))
+        if let seconds = try arguments.integer("idle-timeout") {
+            invokerConfiguration.idleTimeout = .seconds(seconds)
+        }
+        if let limit = try arguments.integer("account-concurrency") {
+            invokerConfiguration.accountConcurrencyLimit = limit
+        }
+        var apiConfiguration = ControlAPIConfiguration(dataDirectory: dataDirectory)
+        apiConfiguration.accountConcurrencyLimit = invokerConfiguration.accountConcurrencyLimit
+
+        let store = try SQLiteStore(dataDirectory: dataDirectory)
+        let loop = try EventLoop()
+        let sink = StoreLogSink(store: store)
+        let invoker = Invoker(loop: loop, sink: sink, configuration: invokerConfiguration)
+        let api = ControlAPI(configuration: apiConfiguration, store: store, invoker: invoker)
+        let server = try await HTTPServer(address: address, loop: loop, handler: api)
+
+        printError("swiftlet: serving on http://\(address.host):\(server.port) (data in \(dataDirectory))")
+        printError("swiftlet: root access key \(credentials.accessKeyId)")
+        await waitForTerminationSignal()
+
+        printError("swiftlet: shutting down")
+        server.close()
+        await invoker.shutdown(gracePeriod: .seconds(5))
+        sink.flush()
+        loop.shutdown()
+        printError("swiftlet: stopped")
+    }
+
+    /// Suspends until SIGTERM or SIGINT arrives.
+    private static func waitForTerminationSignal() async {
+        signal(SIGTERM, SIG_IGN)
+        signal(SIGINT, SIG_IGN)
+        signal(SIGPIPE, SIG_IGN)
+        let sources = Mutex<[DispatchSourceSignal]>([])
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let resumed = Atomic<Bool>(false)
+            for signalNumber in [SIGTERM, SIGINT] {
+                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+                source.setEventHandler {
+                    if !resumed.exchange(true, ordering: .acquiringAndReleasing) {
+                        continuation.resume()
+                    }
+                }
+                source.resume()
+                sources.withLock { $0.append(source) }
+            }
+        }
+        sources.withLock { $0.forEach { $0.cancel() } }
+    }
+
+    /// Where the runtime clients live: `--runtimes-dir`, `$SWIFTLET_RUNTIMES_DIR`,
+    /// or a `runtimes/` directory beside or above the executable.
+    private static func runtimesDirectory(_ arguments: Arguments) throws -> String {
+        if let explicit = arguments.option("runtimes-dir") ?? ProcessInfo.processInfo.environment["SWIFTLET_RUNTIMES_DIR"] {
+            return absolute(explicit)
+        }
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        var directory = executable.deletingLastPathComponent()
+        for _ in 0..<5 {
+            for candidate in ["runtimes", "share/swiftlet/runtimes"] {
+                let path = directory.appendingPathComponent(candidate).path
+                if FileManager.default.fileExists(atPath: path + "/python/bootstrap") {
+                    return path
+                }
+            }
+            directory = directory.deletingLastPathComponent()
+        }
+        let local = absolute("runtimes")
+        guard FileManager.default.fileExists(atPath: local + "/python/bootstrap") else {
+            throw UsageError("cannot find the runtimes directory; pass --runtimes-dir")
+        }
+        return local
+    }
+
+    static func absolute(_ path: String) -> String {
+        if path.hasPrefix("/") {
+            return URL(fileURLWithPath: path).standardized.path
+        }
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).standardized.path
+    }
+}
+
+/// The root credentials: from the environment when set, else generated on
+/// first start and kept in the data directory in AWS credentials-file format.
+struct RootCredentials {
+    let accessKeyId: String
+    let secretAccessKey: String
+
+    static func load(dataDirectory: String) throws -> RootCredentials {
+        let environment = ProcessInfo.processInfo.environment
+        if let key = environment["SWIFTLET_ROOT_ACCESS_KEY_ID"], let secret = environment["SWIFTLET_ROOT_SECRET_ACCESS_KEY"] {
+            return RootCredentials(accessKeyId: key, secretAccessKey: secret)
+        }
+        let path = dataDirectory + "/credentials"
+        if let text = try? String(contentsOfFile: path, encoding: .utf8), let parsed = parse(text) {
+            return parsed
+        }
+        let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
+        let key = "AKIA" + String(SecureRandom.bytes(count: 16).map { alphabet[Int($0) % alphabet.count] })
+        let secret = Data(SecureRandom.bytes(count: 30)).base64EncodedString()
+        let text = "[default]\naws_access_key_id = \(key)\naws_secret_access_key = \(secret)\n"
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        chmod(path, 0o600)
+        return RootCredentials(accessKeyId: key, secretAccessKey: secret)
+    }
+
+    private static func parse(_ text: String) -> RootCredentials? {
+        var values: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if parts.count == 2 {
+                values[parts[0]] = parts[1]
+            }
+        }
+        guard let key = values["aws_access_key_id"], let secret = values["aws_secret_access_key"] else { return nil }
+        return RootCredentials(accessKeyId: key, secretAccessKey: secret)
+    }
+}
