@@ -21,8 +21,8 @@ public enum JSONValue: Sendable, Equatable {
     init(foundation object: Any) {
         switch object {
         case let number as NSNumber:
-            // CFBoolean is the only NSNumber whose type is Bool.
-            if CFGetTypeID(number) == CFBooleanGetTypeID() {
+            // JSONSerialization makes booleans the only numbers of ObjC type "c" (char).
+            if String(cString: number.objCType) == "c" {
                 self = .bool(number.boolValue)
             } else {
                 self = .number(number.doubleValue)

@@ -39,7 +39,7 @@ struct LogsService: Sendable {
             "logGroups": .array(groups.prefix(limit).map { group in
                 let arn = "arn:aws:logs:\(context.region):\(context.accountId):log-group:\(group.name)"
                 var members: [String: JSONValue] = [
-                    "logGroupName": .string(group.name), "creationTime": .number(Double(group.creationTimeMilliseconds)),
+                    "logGroupName": .string(group.name), "creationTime": .number(Double(group.createdMilliseconds)),
                     "metricFilterCount": 0, "arn": .string(arn + ":*"), "logGroupArn": .string(arn),
                     "storedBytes": .number(Double(group.storedBytes)), "logGroupClass": "STANDARD",
                 ]
@@ -74,18 +74,18 @@ struct LogsService: Sendable {
             "logStreams": .array(page.streams.map { stream in
                 var members: [String: JSONValue] = [
                     "logStreamName": .string(stream.name),
-                    "creationTime": .number(Double(stream.creationTimeMilliseconds)),
+                    "creationTime": .number(Double(stream.createdMilliseconds)),
                     "arn": .string("arn:aws:logs:\(context.region):\(context.accountId):log-group:\(group):log-stream:"
                         + stream.name),
                     "storedBytes": .number(Double(stream.storedBytes)),
                 ]
-                if let first = stream.firstEventTimestampMilliseconds {
+                if let first = stream.firstEventMilliseconds {
                     members["firstEventTimestamp"] = .number(Double(first))
                 }
-                if let last = stream.lastEventTimestampMilliseconds {
+                if let last = stream.lastEventMilliseconds {
                     members["lastEventTimestamp"] = .number(Double(last))
                 }
-                if let ingestion = stream.lastIngestionTimeMilliseconds {
+                if let ingestion = stream.lastIngestionMilliseconds {
                     members["lastIngestionTime"] = .number(Double(ingestion))
                 }
                 return .object(members)
@@ -113,7 +113,7 @@ struct LogsService: Sendable {
             "events": .array(page.events.map { event in
                 [
                     "timestamp": .number(Double(event.timestampMilliseconds)), "message": .string(event.message),
-                    "ingestionTime": .number(Double(event.ingestionTimeMilliseconds)),
+                    "ingestionTime": .number(Double(event.ingestionMilliseconds)),
                 ]
             }),
             "nextForwardToken": .string(page.nextForwardToken),
@@ -139,8 +139,8 @@ struct LogsService: Sendable {
         var document: [String: JSONValue] = [
             "events": .array(page.events.map { event in
                 [
-                    "logStreamName": .string(event.stream), "timestamp": .number(Double(event.timestampMilliseconds)),
-                    "message": .string(event.message), "ingestionTime": .number(Double(event.ingestionTimeMilliseconds)),
+                    "logStreamName": .string(event.streamName), "timestamp": .number(Double(event.timestampMilliseconds)),
+                    "message": .string(event.message), "ingestionTime": .number(Double(event.ingestionMilliseconds)),
                     "eventId": .string(event.eventId),
                 ]
             }),

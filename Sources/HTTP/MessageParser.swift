@@ -26,8 +26,10 @@ final class MessageParser {
         case message(consumed: Int)
     }
 
-    private var parser = http_parser()
-    private var settings = http_parser_settings()
+    // Heap-allocated so callbacks can read the parser while it executes
+    // without overlapping Swift inout accesses.
+    private let parser = UnsafeMutablePointer<http_parser>.allocate(capacity: 1)
+    private let settings = UnsafeMutablePointer<http_parser_settings>.allocate(capacity: 1)
     private let kind: Kind
 
     // The message being assembled.
@@ -56,33 +58,35 @@ final class MessageParser {
     init(kind: Kind, maximumHeaderBytes: Int) {
         self.kind = kind
         self.maximumHeaderBytes = maximumHeaderBytes
-        http_parser_init(&parser, kind == .request ? HTTP_REQUEST : HTTP_RESPONSE)
+        parser.initialize(to: http_parser())
+        settings.initialize(to: http_parser_settings())
+        http_parser_init(parser, kind == .request ? HTTP_REQUEST : HTTP_RESPONSE)
         installCallbacks()
+    }
+
+    deinit {
+        parser.deallocate()
+        settings.deallocate()
     }
 
     /// The content length the head announced, if any.
     var announcedContentLength: Int? {
-        parser.flags & UInt32(F_CONTENTLENGTH.rawValue) != 0 ? Int(parser.content_length) : nil
+        parser.pointee.flags & UInt32(F_CONTENTLENGTH.rawValue) != 0 ? Int(parser.pointee.content_length) : nil
     }
 
     /// Feeds `bytes`; stops after at most one complete message.
     func parse(_ bytes: UnsafeRawBufferPointer) throws(Failure) -> Outcome {
-        if parser.http_errno == HPE_PAUSED.rawValue {
-            http_parser_pause(&parser, 0)
+        if parser.pointee.http_errno == HPE_PAUSED.rawValue {
+            http_parser_pause(parser, 0)
             reset()
         }
-        let consumed = withUnsafeMutablePointer(to: &settings) { settingsPointer in
-            withUnsafeMutablePointer(to: &parser) { parserPointer in
-                parserPointer.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-                return http_parser_execute(
-                    parserPointer, settingsPointer,
-                    bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
-            }
-        }
+        parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        let consumed = http_parser_execute(
+            parser, settings, bytes.baseAddress?.assumingMemoryBound(to: CChar.self), bytes.count)
         if let failure {
             throw failure
         }
-        let errno = http_errno(rawValue: parser.http_errno)
+        let errno = http_errno(rawValue: parser.pointee.http_errno)
         if errno == HPE_PAUSED {
             return .message(consumed: consumed)
         }
@@ -95,13 +99,9 @@ final class MessageParser {
     /// Tells the parser the peer closed; completes a read-until-close body.
     func finish() throws(Failure) -> Bool {
         var empty: CChar = 0
-        _ = withUnsafeMutablePointer(to: &settings) { settingsPointer in
-            withUnsafeMutablePointer(to: &parser) { parserPointer in
-                parserPointer.pointee.data = Unmanaged.passUnretained(self).toOpaque()
-                return http_parser_execute(parserPointer, settingsPointer, &empty, 0)
-            }
-        }
-        return parser.http_errno == HPE_PAUSED.rawValue
+        parser.pointee.data = Unmanaged.passUnretained(self).toOpaque()
+        _ = http_parser_execute(parser, settings, &empty, 0)
+        return parser.pointee.http_errno == HPE_PAUSED.rawValue
     }
 
     private func reset() {
@@ -147,20 +147,20 @@ final class MessageParser {
     }
 
     private func installCallbacks() {
-        settings.on_message_begin = { pointer in
+        settings.pointee.on_message_begin = { pointer in
             let this = MessageParser.instance(pointer)
             this.messageStarted = true
             return 0
         }
-        settings.on_url = { pointer, at, length in
+        settings.pointee.on_url = { pointer, at, length in
             let this = MessageParser.instance(pointer)
             this.target += String(decoding: MessageParser.bytes(at, length), as: UTF8.self)
             return this.countHeaderBytes(length)
         }
-        settings.on_status = { pointer, _, length in
+        settings.pointee.on_status = { pointer, _, length in
             MessageParser.instance(pointer).countHeaderBytes(length)
         }
-        settings.on_header_field = { pointer, at, length in
+        settings.pointee.on_header_field = { pointer, at, length in
             let this = MessageParser.instance(pointer)
             if this.lastWasValue {
                 this.flushField()
@@ -168,16 +168,16 @@ final class MessageParser {
             this.fieldName.append(contentsOf: MessageParser.bytes(at, length))
             return this.countHeaderBytes(length)
         }
-        settings.on_header_value = { pointer, at, length in
+        settings.pointee.on_header_value = { pointer, at, length in
             let this = MessageParser.instance(pointer)
             this.lastWasValue = true
             this.fieldValue.append(contentsOf: MessageParser.bytes(at, length))
             return this.countHeaderBytes(length)
         }
-        settings.on_headers_complete = { pointer in
+        settings.pointee.on_headers_complete = { pointer in
             MessageParser.instance(pointer).headersDidComplete()
         }
-        settings.on_body = { pointer, at, length in
+        settings.pointee.on_body = { pointer, at, length in
             let this = MessageParser.instance(pointer)
             this.body.append(contentsOf: MessageParser.bytes(at, length))
             if this.body.count > this.bodyLimitForMessage {
@@ -186,7 +186,7 @@ final class MessageParser {
             }
             return 0
         }
-        settings.on_message_complete = { pointer in
+        settings.pointee.on_message_complete = { pointer in
             // Pausing hands the message to the connection before the next one
             // on the same connection is even parsed (pipelining, in order).
             http_parser_pause(pointer, 1)
@@ -197,11 +197,11 @@ final class MessageParser {
     private func headersDidComplete() -> Int32 {
         flushField()
         headersComplete = true
-        keepAlive = http_should_keep_alive(&parser) != 0
+        keepAlive = http_should_keep_alive(parser) != 0
         if kind == .request {
-            method = String(cString: http_method_str(http_method(rawValue: parser.method)))
+            method = String(cString: http_method_str(http_method(rawValue: parser.pointee.method)))
         } else {
-            statusCode = Int(parser.status_code)
+            statusCode = Int(parser.pointee.status_code)
         }
         if headers.values("Content-Length").count > 1 {
             failure = .malformed("duplicate Content-Length")

@@ -5,7 +5,6 @@ import Foundation
 import HTTP
 import Invoker
 import Store
-import Synchronization
 
 #if canImport(Glibc)
 import Glibc
@@ -55,24 +54,21 @@ enum Serve {
 
     /// Suspends until SIGTERM or SIGINT arrives.
     private static func waitForTerminationSignal() async {
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGINT, SIG_IGN)
         signal(SIGPIPE, SIG_IGN)
-        let sources = Mutex<[DispatchSourceSignal]>([])
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let resumed = Atomic<Bool>(false)
-            for signalNumber in [SIGTERM, SIGINT] {
-                let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
-                source.setEventHandler {
-                    if !resumed.exchange(true, ordering: .acquiringAndReleasing) {
-                        continuation.resume()
-                    }
-                }
-                source.resume()
-                sources.withLock { $0.append(source) }
-            }
+        let (signals, continuation) = AsyncStream<Int32>.makeStream()
+        var sources: [DispatchSourceSignal] = []
+        for signalNumber in [SIGTERM, SIGINT] {
+            // The default action is replaced by the dispatch source's handler.
+            signal(signalNumber, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: signalNumber, queue: .global())
+            source.setEventHandler { continuation.yield(signalNumber) }
+            source.resume()
+            sources.append(source)
         }
-        sources.withLock { $0.forEach { $0.cancel() } }
+        for await _ in signals {
+            break
+        }
+        sources.forEach { $0.cancel() }
     }
 
     /// Where the runtime clients live: `--runtimes-dir`, `$SWIFTLET_RUNTIMES_DIR`,

@@ -17,6 +17,7 @@ let usage = """
       logs NAME [--follow]
       ls
       rm NAME
+      bench [--requests N] [--cold-starts N]        measure warm and cold invoke latency
     """
 
 /// Writes a line to standard error.
@@ -37,6 +38,8 @@ do {
         try await Serve.run(Arguments(rest))
     case "deploy", "invoke", "logs", "ls", "rm":
         exit(try ClientCommands.run(command, Arguments(rest, flagNames: ["follow"])))
+    case "bench":
+        exit(try Bench.run(Arguments(rest)))
     case "help", "--help", "-h":
         print(usage)
     default:

@@ -1,0 +1,165 @@
+import Testing
+
+@testable import ControlAPI
+
+@Suite("Lambda request validation")
+struct ValidationTests {
+    @Test("one violation is worded exactly as Lambda words it")
+    func oneViolation() throws {
+        var validator = Validator()
+        validator.range(64, at: "memorySize", min: 128, max: 32768)
+        #expect(throws: AWSError.self) { try validator.check() }
+        do {
+            try validator.check()
+        } catch {
+            #expect(error.code == "ValidationException")
+            #expect(error.status == 400)
+            #expect(error.message == "1 validation error detected: Value '64' at 'memorySize' failed to satisfy "
+                + "constraint: Member must have value greater than or equal to 128")
+        }
+    }
+
+    @Test("several violations are counted and joined with semicolons")
+    func severalViolations() {
+        var validator = Validator()
+        validator.range(0, at: "timeout", min: 1)
+        validator.oneOf("python9", at: "runtime", ["python3.11"])
+        do {
+            try validator.check()
+            Issue.record("expected a ValidationException")
+        } catch {
+            #expect(error.message.hasPrefix("2 validation errors detected: Value '0' at 'timeout'"))
+            #expect(error.message.contains("; Value 'python9' at 'runtime' failed to satisfy constraint: Member must "
+                + "satisfy enum value set: [python3.11]"))
+        }
+    }
+
+    @Test("valid values pass")
+    func validValues() throws {
+        var validator = Validator()
+        validator.range(128, at: "memorySize", min: 128, max: 10240)
+        validator.length("abc", at: "description", max: 256)
+        validator.pattern("arn:aws:iam::123456789012:role/r", at: "role", LambdaShapes.rolePattern)
+        try validator.check()
+    }
+
+    @Test("a role that is not an IAM role ARN fails the model's pattern")
+    func badRole() {
+        var validator = Validator()
+        validator.pattern("not-a-role", at: "role", LambdaShapes.rolePattern)
+        #expect(validator.violations.count == 1)
+    }
+}
+
+@Suite("Function names and ARNs")
+struct FunctionReferenceTests {
+    @Test(
+        "names, partial ARNs and full ARNs resolve to a name and qualifier",
+        arguments: [
+            ("my-function", "my-function", nil),
+            ("my-function:3", "my-function", "3"),
+            ("123456789012:function:my-function", "my-function", nil),
+            ("arn:aws:lambda:us-east-1:123456789012:function:my-function", "my-function", nil),
+            ("arn:aws:lambda:us-east-1:123456789012:function:my-function:live", "my-function", "live"),
+        ] as [(String, String, String?)])
+    func parses(text: String, name: String, qualifier: String?) throws {
+        let reference = try #require(FunctionReference(parsing: text))
+        #expect(reference.name == name)
+        #expect(reference.qualifier == qualifier)
+    }
+
+    @Test("malformed names are refused", arguments: ["", "has space", "bad/slash", String(repeating: "x", count: 65)])
+    func refuses(text: String) {
+        #expect(FunctionReference(parsing: text) == nil)
+    }
+}
+
+@Suite("Routing")
+struct RoutingTests {
+    @Test(
+        "requests map to the botocore operation they are",
+        arguments: [
+            ("POST", "/2015-03-31/functions", "CreateFunction"),
+            ("GET", "/2015-03-31/functions", "ListFunctions"),
+            ("GET", "/2015-03-31/functions/f", "GetFunction"),
+            ("GET", "/2015-03-31/functions/f/configuration", "GetFunctionConfiguration"),
+            ("POST", "/2015-03-31/functions/f/invocations", "Invoke"),
+            ("DELETE", "/2015-03-31/functions/f", "DeleteFunction"),
+            ("PUT", "/2015-03-31/functions/f/code", "UpdateFunctionCode"),
+            ("POST", "/2015-03-31/functions/f/versions", "PublishVersion"),
+        ])
+    func routes(method: String, path: String, operation: String) throws {
+        let segments = path.split(separator: "/").map(String.init)
+        let match = try #require(ControlAPI.match(method: method, segments: segments))
+        #expect(match.0 == operation)
+    }
+
+    @Test("the path parameter is bound by name")
+    func binds() throws {
+        let match = try #require(ControlAPI.match(method: "GET", segments: ["2015-03-31", "functions", "abc"]))
+        #expect(match.1["FunctionName"] == "abc")
+    }
+
+    @Test("unknown paths and methods match nothing")
+    func unknown() {
+        #expect(ControlAPI.match(method: "GET", segments: ["nope"]) == nil)
+        #expect(ControlAPI.match(method: "PATCH", segments: ["2015-03-31", "functions", "f"]) == nil)
+    }
+
+    @Test("every operation in the model has a distinct name")
+    func tableIsConsistent() {
+        let names = LambdaOperations.all.map(\.name)
+        #expect(Set(names).count == names.count)
+        #expect(names.count >= 80)
+    }
+}
+
+@Suite("Request context")
+struct RequestContextTests {
+    @Test("the region comes from the SigV4 credential scope")
+    func region() {
+        let header = "AWS4-HMAC-SHA256 Credential=AKIA/20261203/eu-west-2/lambda/aws4_request, SignedHeaders=host, "
+            + "Signature=abc"
+        #expect(RequestContext.credentialScopeRegion(header) == "eu-west-2")
+        #expect(RequestContext.credentialScopeRegion(nil) == nil)
+        #expect(RequestContext.credentialScopeRegion("Bearer x") == nil)
+    }
+
+    @Test("queries are percent-decoded")
+    func query() {
+        let query = parseQuery("Marker=a%3Ab&MaxItems=2&Empty=")
+        #expect(query["Marker"] == "a:b")
+        #expect(query["MaxItems"] == "2")
+        #expect(query["Empty"] == "")
+    }
+}
+
+@Suite("Log filter patterns")
+struct FilterPatternTests {
+    @Test("plain and quoted terms split as CloudWatch does")
+    func terms() throws {
+        #expect(try LogsService.terms("ERROR timeout") == ["ERROR", "timeout"])
+        #expect(try LogsService.terms("\"two words\" x") == ["two words", "x"])
+        #expect(try LogsService.terms("") == [])
+    }
+
+    @Test("JSON and space-delimited patterns are refused with a clear error", arguments: ["{ $.a = 1 }", "[ip, user]"])
+    func refused(pattern: String) {
+        #expect(throws: AWSError.self) { try LogsService.terms(pattern) }
+    }
+}
+
+@Suite("JSON documents")
+struct JSONValueTests {
+    @Test("booleans, integers and nesting survive a round trip")
+    func roundTrip() throws {
+        let value: JSONValue = ["a": true, "b": 3, "c": ["x", 1], "d": ["e": .null]]
+        let parsed = try JSONValue.parse(value.serialized())
+        #expect(parsed == value)
+    }
+
+    @Test("non-JSON bytes are refused")
+    func refused() {
+        #expect(throws: (any Error).self) { try JSONValue.parse(Array("not json".utf8)) }
+    }
+}
