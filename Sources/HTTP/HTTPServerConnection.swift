@@ -65,9 +65,6 @@ final class HTTPServerConnection: EventLoopHandler, @unchecked Sendable {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count > 0 {
                 lastActivity = .now
-                if inFlight == nil, headStartedAt == nil, !parser.headersComplete {
-                    headStartedAt = lastActivity
-                }
                 inbound.append(contentsOf: chunk[0..<count])
                 processInbound()
                 continue
@@ -107,6 +104,9 @@ final class HTTPServerConnection: EventLoopHandler, @unchecked Sendable {
             switch outcome {
             case .needMoreData:
                 inbound.removeAll(keepingCapacity: true)
+                if headStartedAt == nil, parser.isReadingHead {
+                    headStartedAt = .now
+                }
             case .message(let consumed):
                 inbound.removeFirst(consumed)
                 dispatchRequest()
@@ -216,7 +216,7 @@ final class HTTPServerConnection: EventLoopHandler, @unchecked Sendable {
             write(HTTPResponse(status: 408, text: "Request header not received in time\n"), keepAlive: false)
             return
         }
-        let idle = inFlight == nil && outboundOffset == outbound.count && !parser.messageStarted
+        let idle = inFlight == nil && outboundOffset == outbound.count && !parser.isMidMessage
         if idle, now - lastActivity > configuration.idleTimeout {
             close()
         }

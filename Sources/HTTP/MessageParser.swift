@@ -69,6 +69,16 @@ final class MessageParser {
         settings.deallocate()
     }
 
+    /// True between a message's first byte and its end (false once it is handed over).
+    var isMidMessage: Bool {
+        messageStarted && parser.pointee.http_errno != HPE_PAUSED.rawValue
+    }
+
+    /// True while a message's request line or header fields are still arriving.
+    var isReadingHead: Bool {
+        isMidMessage && !headersComplete
+    }
+
     /// The content length the head announced, if any.
     var announcedContentLength: Int? {
         parser.pointee.flags & UInt32(F_CONTENTLENGTH.rawValue) != 0 ? Int(parser.pointee.content_length) : nil

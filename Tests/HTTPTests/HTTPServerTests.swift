@@ -68,8 +68,10 @@ func exchangeRaw(port: Int, _ text: String, timeout: Double = 2) -> String {
     return String(decoding: received, as: UTF8.self)
 }
 
+/// Every status line in a raw response stream (bodies may run into the next status line).
 func statusLines(_ text: String) -> [String] {
-    text.components(separatedBy: "\r\n").filter { $0.hasPrefix("HTTP/1.1 ") }
+    guard let pattern = try? Regex(#"HTTP/1\.1 \d{3} [^\r]*"#) else { return [] }
+    return text.matches(of: pattern).map { String(text[$0.range]) }
 }
 
 @Suite("HTTP server")
