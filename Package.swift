@@ -27,6 +27,7 @@ let package = Package(
         .target(name: "HTTP", dependencies: ["CHTTPParser", "CSystem"], swiftSettings: strict),
         .target(name: "Store", dependencies: ["CSQLite", "Crypto"], swiftSettings: strict),
         .target(name: "Sandbox", dependencies: ["CSystem"], swiftSettings: strict),
+        .target(name: "Auth", dependencies: ["Crypto"], swiftSettings: strict),
 
         // The Lambda layers.
         .target(name: "RuntimeAPI", dependencies: ["HTTP"], swiftSettings: strict),
@@ -42,7 +43,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "swiftlet",
-            dependencies: ["ControlAPI", "Invoker", "HTTP", "Store", "Archive", "Crypto"],
+            dependencies: ["ControlAPI", "Invoker", "HTTP", "Store", "Archive", "Crypto", "Auth"],
             swiftSettings: strict
         ),
 
@@ -50,6 +51,7 @@ let package = Package(
         .testTarget(name: "ArchiveTests", dependencies: ["Archive"]),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
+        .testTarget(name: "AuthTests", dependencies: ["Auth"]),
         .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI", "HTTP"]),
         .testTarget(name: "InvokerTests", dependencies: ["Invoker"]),
         .testTarget(name: "ControlAPITests", dependencies: ["ControlAPI"]),

@@ -65,7 +65,10 @@ public final class HTTPClient {
         if descriptor < 0 {
             try connect()
         }
-        var message = "\(method) \(target) HTTP/1.1\r\nHost: \(address)\r\n"
+        var message = "\(method) \(target) HTTP/1.1\r\n"
+        if headers["Host"] == nil {
+            message += "Host: \(address)\r\n"
+        }
         for field in headers where !field.name.caseInsensitiveEquals("Content-Length") {
             message += "\(field.name): \(field.value)\r\n"
         }

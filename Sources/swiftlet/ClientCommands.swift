@@ -1,4 +1,5 @@
 import Archive
+import Auth
 import Foundation
 import HTTP
 
@@ -96,10 +97,14 @@ enum ClientCommands {
 
     private static func list(_ api: APIClient) throws -> Int32 {
         var marker: String?
-        print("NAME".padding(toLength: 32, withPad: " ", startingAt: 0) + " RUNTIME          MEMORY  TIMEOUT  LAST MODIFIED")
+        var first = true
         repeat {
             let query = marker.map { "?Marker=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" }
             let page = try api.expect(200, api.call("GET", "/2015-03-31/functions/" + (query ?? "")))
+            if first {
+                print("NAME".padding(toLength: 32, withPad: " ", startingAt: 0) + " RUNTIME          MEMORY  TIMEOUT  LAST MODIFIED")
+                first = false
+            }
             for function in page["Functions"] as? [[String: Any]] ?? [] {
                 let name = (function["FunctionName"] as? String ?? "").padding(toLength: 32, withPad: " ", startingAt: 0)
                 let runtime = (function["Runtime"] as? String ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0)
@@ -121,16 +126,38 @@ enum ClientCommands {
 }
 
 /// Calls a Swiftlet server and turns AWS error documents into readable errors.
+///
+/// Requests are SigV4-signed with the first credentials found: `AWS_ACCESS_KEY_ID` /
+/// `AWS_SECRET_ACCESS_KEY`, then `SWIFTLET_ROOT_ACCESS_KEY_ID` / `SWIFTLET_ROOT_SECRET_ACCESS_KEY`,
+/// then `./swiftlet-data/credentials` (the file `swiftlet serve` writes).
 struct APIClient {
     let client: HTTPClient
     let endpoint: String
+    let host: String
+    let credentials: Credentials?
+    let region: String
 
     init(endpoint: String) throws {
         guard let url = URL(string: endpoint), url.scheme == "http", let host = url.host else {
             throw UsageError("the endpoint must look like http://HOST:PORT, not '\(endpoint)'")
         }
         self.endpoint = endpoint
+        self.host = url.port.map { "\(host):\($0)" } ?? host
         self.client = HTTPClient(address: SocketAddress(host: host, port: url.port ?? 80), timeoutSeconds: 960)
+        let environment = ProcessInfo.processInfo.environment
+        self.region = environment["AWS_REGION"] ?? environment["AWS_DEFAULT_REGION"] ?? "us-east-1"
+        self.credentials = Self.findCredentials(environment)
+    }
+
+    private static func findCredentials(_ environment: [String: String]) -> Credentials? {
+        if let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"] {
+            return Credentials(accessKeyId: key, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"])
+        }
+        if let key = environment["SWIFTLET_ROOT_ACCESS_KEY_ID"], let secret = environment["SWIFTLET_ROOT_SECRET_ACCESS_KEY"] {
+            return Credentials(accessKeyId: key, secretAccessKey: secret)
+        }
+        return RootCredentials.parse(file: "swiftlet-data/credentials")
+            .map { Credentials(accessKeyId: $0.accessKeyId, secretAccessKey: $0.secretAccessKey) }
     }
 
     func call(
@@ -142,10 +169,21 @@ struct APIClient {
             requestBody = Array(try JSONSerialization.data(withJSONObject: json))
             requestHeaders.add("Content-Type", "application/json")
         }
+        requestHeaders.set("Host", host)
+        if let credentials {
+            let parts = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+            let service = requestHeaders["X-Amz-Target"]?.hasPrefix("Logs_") == true ? "logs" : "lambda"
+            let request = SigV4.Request(
+                method: method, path: String(parts[0]), query: parts.count > 1 ? String(parts[1]) : "",
+                headers: requestHeaders.fields, body: requestBody)
+            for field in SigV4.sign(request, credentials: credentials, region: region, service: service) {
+                requestHeaders.add(field.name, field.value)
+            }
+        }
         do {
             return try client.send(method: method, target: path, headers: requestHeaders, body: requestBody)
         } catch {
-            throw UsageError("cannot reach Swiftlet at \(endpoint): \(error)")
+            throw ServerError(description: "cannot reach Swiftlet at \(endpoint): \(error)")
         }
     }
 

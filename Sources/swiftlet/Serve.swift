@@ -127,6 +127,11 @@ struct RootCredentials {
         return RootCredentials(accessKeyId: key, secretAccessKey: secret)
     }
 
+    /// Reads a credentials file written by `load`, if there is one.
+    static func parse(file path: String) -> RootCredentials? {
+        (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { parse($0) }
+    }
+
     private static func parse(_ text: String) -> RootCredentials? {
         var values: [String: String] = [:]
         for line in text.split(separator: "\n") {
