@@ -120,12 +120,16 @@ public final class ControlAPI: HTTPHandler {
         }
     }
 
+    /// The model's operations with their path templates split once, at first use.
+    private static let routes: [(name: String, method: String, template: [String])] = LambdaOperations.all.map {
+        (name: $0.name, method: $0.method, template: $0.path.split(separator: "/").map(String.init))
+    }
+
     /// Finds the Lambda operation whose method and path template match.
     static func match(method: String, segments: [String]) -> (String, [String: String])? {
-        for operation in LambdaOperations.all where operation.method == method {
-            let template = operation.path.split(separator: "/").map(String.init)
-            if let parameters = bind(template, to: segments) {
-                return (operation.name, parameters)
+        for route in routes where route.method == method && route.template.count <= segments.count {
+            if let parameters = bind(route.template, to: segments) {
+                return (route.name, parameters)
             }
         }
         return nil

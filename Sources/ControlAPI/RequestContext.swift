@@ -37,24 +37,57 @@ struct FunctionReference: Equatable {
     var qualifier: String?
 
     /// Parses `text`; returns nil when it is not a valid function name or ARN.
+    ///
+    /// Checked by hand rather than with the model's regular expression: this
+    /// runs on every invoke, and compiling a Regex costs more than the invoke.
     init?(parsing text: String) {
-        guard !text.isEmpty, text.count <= 140,
-            (try? Regex(LambdaShapes.functionNamePattern).wholeMatch(in: text)) != nil
-        else { return nil }
-        let parts = text.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
-        if parts.first == "arn" {
-            // arn:aws:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
-            guard parts.count >= 7, parts[5] == "function" else { return nil }
-            name = parts[6]
-            qualifier = parts.count > 7 ? parts[7] : nil
-        } else if parts.count >= 3, parts[1] == "function" {
-            name = parts[2]
-            qualifier = parts.count > 3 ? parts[3] : nil
+        guard !text.isEmpty, text.utf8.count <= 140 else { return nil }
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        let nameIndex: Int
+        if parts[0] == "arn" {
+            // arn:PARTITION:lambda:REGION:ACCOUNT:function:NAME[:QUALIFIER]
+            guard (7...8).contains(parts.count), parts[1].hasPrefix("aws"), parts[2] == "lambda",
+                Self.isRegion(parts[3]), Self.isAccount(parts[4]), parts[5] == "function"
+            else { return nil }
+            nameIndex = 6
+        } else if parts.count >= 3 {
+            // ACCOUNT:function:NAME[:QUALIFIER]
+            guard parts.count <= 4, Self.isAccount(parts[0]), parts[1] == "function" else { return nil }
+            nameIndex = 2
         } else {
-            name = parts[0]
-            qualifier = parts.count > 1 ? parts[1] : nil
+            nameIndex = 0
         }
-        guard !name.isEmpty, name.count <= 64 else { return nil }
+        let name = parts[nameIndex]
+        guard Self.isName(name), name.utf8.count <= 64 else { return nil }
+        self.name = String(name)
+        if parts.count > nameIndex + 1 {
+            let qualifier = parts[nameIndex + 1]
+            guard qualifier == "$LATEST" || Self.isName(qualifier) else { return nil }
+            self.qualifier = String(qualifier)
+        } else {
+            self.qualifier = nil
+        }
+    }
+
+    /// `[a-zA-Z0-9-_]+`
+    private static func isName(_ text: Substring) -> Bool {
+        !text.isEmpty && text.utf8.allSatisfy { byte in
+            (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7a) || byte == 0x2d
+                || byte == 0x5f
+        }
+    }
+
+    private static func isAccount(_ text: Substring) -> Bool {
+        text.utf8.count == 12 && text.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+    }
+
+    /// A region such as `us-east-1` or `us-gov-west-1`: lowercase words and a final digit.
+    private static func isRegion(_ text: Substring) -> Bool {
+        let words = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard words.count >= 3, let last = words.last, last.utf8.count == 1,
+            last.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
+        else { return false }
+        return words.dropLast().allSatisfy { word in !word.isEmpty && word.utf8.allSatisfy { $0 >= 0x61 && $0 <= 0x7a } }
     }
 }
 

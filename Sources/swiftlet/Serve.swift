@@ -40,16 +40,33 @@ enum Serve {
         let api = ControlAPI(configuration: apiConfiguration, store: store, invoker: invoker)
         let server = try await HTTPServer(address: address, loop: loop, handler: api)
 
+        let retentionDays = try arguments.integer("log-retention-days") ?? 30
+        let maxEvents = try arguments.integer("log-max-events") ?? 100_000
+        let retention = Task.detached {
+            await enforceLogRetention(store, days: retentionDays, maxEventsPerGroup: maxEvents)
+        }
+
         printError("swiftlet: serving on http://\(address.host):\(server.port) (data in \(dataDirectory))")
         printError("swiftlet: root access key \(credentials.accessKeyId)")
         await waitForTerminationSignal()
 
         printError("swiftlet: shutting down")
+        retention.cancel()
         server.close()
         await invoker.shutdown(gracePeriod: .seconds(5))
         sink.flush()
         loop.shutdown()
         printError("swiftlet: stopped")
+    }
+
+    /// Trims every log group to its newest `maxEventsPerGroup` events and drops
+    /// events older than `days`, once a minute until cancelled.
+    private static func enforceLogRetention(_ store: SQLiteStore, days: Int, maxEventsPerGroup: Int) async {
+        while !Task.isCancelled {
+            let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - Int64(days) * 86_400_000
+            _ = try? store.applyRetention(maxEventsPerGroup: maxEventsPerGroup, olderThanMilliseconds: cutoff)
+            try? await Task.sleep(for: .seconds(60))
+        }
     }
 
     /// Suspends until SIGTERM or SIGINT arrives.

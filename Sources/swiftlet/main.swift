@@ -10,6 +10,7 @@ let usage = """
     Server:
       serve [--data-dir DIR] [--listen HOST:PORT]   run the whole platform on this node
             [--runtimes-dir DIR] [--idle-timeout SECONDS] [--account-concurrency N]
+            [--log-retention-days N] [--log-max-events N]
 
     Client (talk to a server at --endpoint URL or $SWIFTLET_ENDPOINT, default http://127.0.0.1:9000):
       deploy DIR --name NAME --runtime RUNTIME --handler HANDLER [--memory MB] [--timeout S]

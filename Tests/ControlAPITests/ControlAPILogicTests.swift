@@ -68,7 +68,13 @@ struct FunctionReferenceTests {
         #expect(reference.qualifier == qualifier)
     }
 
-    @Test("malformed names are refused", arguments: ["", "has space", "bad/slash", String(repeating: "x", count: 65)])
+    @Test(
+        "malformed names are refused",
+        arguments: [
+            "", "has space", "bad/slash", String(repeating: "x", count: 65), "f:bad.qualifier",
+            "arn:aws:lambda:us-east-1:12345:function:f", "arn:aws:s3:us-east-1:123456789012:function:f",
+            "123456789012:func:f", "a:b:c:d:e",
+        ])
     func refuses(text: String) {
         #expect(FunctionReference(parsing: text) == nil)
     }
