@@ -13,6 +13,7 @@ describes the behaviour in prose.
 import decimal
 import http.client
 import importlib
+import io
 import json
 import logging
 import math
@@ -597,6 +598,12 @@ def _setup_sys_path():
         os.chdir(task_root)
 
 
+def _is_unbuffered(stream):
+    """True for a text stream that writes straight to its file, as under `python -u`."""
+    buffer = getattr(stream, "buffer", None)
+    return getattr(stream, "write_through", False) and isinstance(buffer, io.RawIOBase)
+
+
 class _Unbuffered:
     """Flushes after every write: used only when Python was not started with -u."""
 
@@ -617,8 +624,9 @@ class _Unbuffered:
 
 
 def main():
-    if not sys.flags.unbuffered:
+    if not _is_unbuffered(sys.stdout):
         sys.stdout = _Unbuffered(sys.stdout)
+    if not _is_unbuffered(sys.stderr):
         sys.stderr = _Unbuffered(sys.stderr)
 
     address = os.environ.get("AWS_LAMBDA_RUNTIME_API")
