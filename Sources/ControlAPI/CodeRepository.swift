@@ -73,6 +73,18 @@ struct CodeRepository: Sendable {
         }
     }
 
+    /// Removes every write bit below `root`: code is read-only, as on AWS.
+    private static func makeReadOnly(_ root: String) {
+        let manager = FileManager.default
+        let paths = (manager.enumerator(atPath: root)?.allObjects as? [String] ?? []).map { root + "/" + $0 }
+        for path in paths + [root] {
+            var status = stat()
+            if lstat(path, &status) == 0, status.st_mode & S_IFMT != S_IFLNK {
+                chmod(path, status.st_mode & ~(S_IWUSR | S_IWGRP | S_IWOTH) & 0o7777)
+            }
+        }
+    }
+
     /// Unpacks into a temporary directory and renames it into place, so a
     /// half-unpacked tree is never visible under its final name.
     private func unpack(sha256Hex: String, bytes: [UInt8]) throws(AWSError) {
@@ -85,6 +97,7 @@ struct CodeRepository: Sendable {
         do {
             try manager.createDirectory(atPath: root, withIntermediateDirectories: true)
             _ = try ZipArchive.extract(bytes, to: staging, maxUncompressedBytes: Self.maximumUnzippedBytes)
+            Self.makeReadOnly(staging)
             if rename(staging, destination) != 0 {
                 try? manager.removeItem(atPath: staging)
                 if !manager.fileExists(atPath: destination) {

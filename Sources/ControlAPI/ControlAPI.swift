@@ -87,7 +87,8 @@ public final class ControlAPI: HTTPHandler {
         if segments.count == 4, segments[0] == "_swiftlet", segments[1] == "code", request.method == "GET" {
             return lambda.downloadCode(name: segments[2], file: segments[3])
         }
-        guard let (operation, parameters) = Self.match(method: request.method, segments: segments) else {
+        let query = parseQuery(request.query)
+        guard let (operation, parameters) = Self.match(method: request.method, segments: segments, query: query) else {
             return AWSError(status: 404, code: "UnknownOperationException", message: "Unknown operation")
                 .restResponse(requestId: context.requestId)
         }
@@ -121,13 +122,23 @@ public final class ControlAPI: HTTPHandler {
     }
 
     /// The model's operations with their path templates split once, at first use.
-    private static let routes: [(name: String, method: String, template: [String])] = LambdaOperations.all.map {
-        (name: $0.name, method: $0.method, template: $0.path.split(separator: "/").map(String.init))
-    }
+    /// Operations whose request URI carries a literal query come first, so they win over the
+    /// operation that shares their path without it.
+    private static let routes: [(name: String, method: String, template: [String], query: [String: String])] =
+        LambdaOperations.all
+        .map { operation in
+            (
+                name: operation.name, method: operation.method,
+                template: operation.path.split(separator: "/").map(String.init),
+                query: parseQuery(Substring(operation.query))
+            )
+        }
+        .sorted { !$0.query.isEmpty && $1.query.isEmpty }
 
-    /// Finds the Lambda operation whose method and path template match.
-    static func match(method: String, segments: [String]) -> (String, [String: String])? {
+    /// Finds the Lambda operation whose method, path template and literal query match.
+    static func match(method: String, segments: [String], query: [String: String] = [:]) -> (String, [String: String])? {
         for route in routes where route.method == method && route.template.count <= segments.count {
+            guard route.query.allSatisfy({ query[$0.key] == $0.value }) else { continue }
             if let parameters = bind(route.template, to: segments) {
                 return (route.name, parameters)
             }

@@ -28,6 +28,13 @@ final class HTTPServerConnection: EventLoopHandler, @unchecked Sendable {
     private(set) var closed = false
     private var lastActivity = ContinuousClock.now
     private var headStartedAt: ContinuousClock.Instant?
+    /// After refusing an oversized body: discard what the client still sends
+    /// so it reads our 413 instead of a connection reset.
+    private var discardInput = false
+    private var discardedBytes = 0
+    private var lingerStartedAt: ContinuousClock.Instant?
+    private static let maximumDiscardBytes = 128 * 1024 * 1024
+    private static let lingerTimeout: Duration = .seconds(5)
 
     init(descriptor: Int32, server: HTTPServer) {
         self.descriptor = descriptor
@@ -65,6 +72,13 @@ final class HTTPServerConnection: EventLoopHandler, @unchecked Sendable {
             let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
             if count > 0 {
                 lastActivity = .now
+                if discardInput {
+                    discardedBytes += count
+                    if discardedBytes > Self.maximumDiscardBytes {
+                        close()
+                    }
+                    continue
+                }
                 inbound.append(contentsOf: chunk[0..<count])
                 processInbound()
                 continue
@@ -145,7 +159,11 @@ final class HTTPServerConnection: EventLoopHandler, @unchecked Sendable {
         // Nothing behind a bad request on this connection is processed.
         closeAfterWrite = true
         inbound.removeAll()
-        setReading(false)
+        if failure == .bodyTooLarge {
+            discardInput = true
+        } else {
+            setReading(false)
+        }
         write(response, keepAlive: false)
     }
 
@@ -200,6 +218,12 @@ final class HTTPServerConnection: EventLoopHandler, @unchecked Sendable {
         outbound.removeAll(keepingCapacity: outbound.capacity <= 1 << 20)
         outboundOffset = 0
         setWriteInterest(false)
+        if discardInput, !peerClosed, lingerStartedAt == nil {
+            // Half-close: the response is complete; keep reading until the client stops sending.
+            shutdown(descriptor, Int32(SHUT_WR))
+            lingerStartedAt = .now
+            return
+        }
         if closeAfterWrite || (peerClosed && inFlight == nil) {
             close()
         }
@@ -209,6 +233,10 @@ final class HTTPServerConnection: EventLoopHandler, @unchecked Sendable {
 
     func checkTimeouts(now: ContinuousClock.Instant) {
         let configuration = server.configuration
+        if let started = lingerStartedAt, now - started > Self.lingerTimeout {
+            close()
+            return
+        }
         if let started = headStartedAt, now - started > configuration.headerReadTimeout {
             headStartedAt = nil
             closeAfterWrite = true

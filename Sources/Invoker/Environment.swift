@@ -52,6 +52,8 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     private var coldStartPending = true
     private var initTimer: UInt64?
     private var initFailure: [UInt8]?
+    /// Set when the runtime's entry point could not be executed at all.
+    private var launchFailure: (type: String, message: String)?
 
     var logGroup: String { "/aws/lambda/\(target.function.name)" }
 
@@ -73,7 +75,16 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         let listener = try HTTPServer.listeningSocket(on: SocketAddress(host: "127.0.0.1", port: 0))
         let server = try HTTPServer(onLoop: loop, adopting: listener, handler: endpoint)
         self.server = server
-        let launched = try ProcessLauncher.launch(launchSpec(runtimeAPIPort: server.port))
+        let spec = launchSpec(runtimeAPIPort: server.port)
+        let launched: LaunchedProcess
+        do {
+            launched = try ProcessLauncher.launch(spec)
+        } catch where [ENOENT, EACCES, ENOEXEC].contains(error.errno) {
+            // A missing or unusable bootstrap is the function's fault, not the
+            // server's: the invocation fails with Lambda's Runtime.InvalidEntrypoint.
+            launchFailure = (type: "Runtime.InvalidEntrypoint", message: Self.entrypointMessage(spec.executable, error))
+            return
+        }
         process = launched
         watch(launched)
         initTimer = loop.scheduleTimer(after: configuration.initTimeout) { [weak self] in
@@ -88,6 +99,12 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         active = Active(request: request, completion: completion)
         if status == .idle {
             status = .busy
+        }
+        if let failure = launchFailure {
+            appendLine("\(Self.isoTimestamp()) \(request.requestId) Error: \(failure.message) \(failure.type)")
+            finishActive(functionError: failure, report: "error")
+            tearDown()
+            return
         }
         let deadline = epochMilliseconds() + Int64(target.function.timeoutSeconds) * 1000
         endpoint.invoke(
@@ -371,6 +388,14 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             let kilobytes = Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
         else { return 0 }
         return (kilobytes + 1023) / 1024
+    }
+
+    private static func entrypointMessage(_ path: String, _ error: SandboxError) -> String {
+        switch error.errno {
+        case ENOENT: "Couldn't find valid bootstrap(s): [\(path)]"
+        case EACCES: "fork/exec \(path): permission denied"
+        default: "fork/exec \(path): exec format error"
+        }
     }
 
     private static func describeExit(_ status: Int32) -> String {

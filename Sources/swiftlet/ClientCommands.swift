@@ -72,6 +72,7 @@ enum ClientCommands {
 
     private static func logs(_ api: APIClient, _ arguments: Arguments) throws -> Int32 {
         guard let name = arguments.positional.first else { throw UsageError("logs needs a function name") }
+        _ = try api.expect(200, api.call("GET", "/2015-03-31/functions/\(name)/configuration"))
         var startTime: Int64 = 0
         var seen = Set<String>()
         repeat {
@@ -79,7 +80,11 @@ enum ClientCommands {
             repeat {
                 var body: [String: Any] = ["logGroupName": "/aws/lambda/\(name)", "startTime": startTime]
                 if let token { body["nextToken"] = token }
-                let page = try api.expect(200, api.logs("FilterLogEvents", body))
+                let response = try api.logs("FilterLogEvents", body)
+                if response.status == 400, response.body.contains(Array("ResourceNotFoundException".utf8)) {
+                    break  // Never invoked yet: no log group, nothing to show.
+                }
+                let page = try api.expect(200, response)
                 for event in page["events"] as? [[String: Any]] ?? [] {
                     let id = event["eventId"] as? String ?? ""
                     guard seen.insert(id).inserted else { continue }

@@ -100,6 +100,14 @@ struct RoutingTests {
         #expect(match.0 == operation)
     }
 
+    @Test("a literal query in the model tells apart operations that share a path")
+    func literalQuery() throws {
+        let segments = ["2018-10-31", "layers"]
+        #expect(try #require(ControlAPI.match(method: "GET", segments: segments)).0 == "ListLayers")
+        let byArn = try #require(ControlAPI.match(method: "GET", segments: segments, query: ["find": "LayerVersion"]))
+        #expect(byArn.0 == "GetLayerVersionByArn")
+    }
+
     @Test("the path parameter is bound by name")
     func binds() throws {
         let match = try #require(ControlAPI.match(method: "GET", segments: ["2015-03-31", "functions", "abc"]))
