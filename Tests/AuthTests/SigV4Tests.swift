@@ -44,11 +44,11 @@ struct SigV4Tests {
 
     @Test("changing the body, a signed header or the secret changes the signature")
     func tampering() {
-        func sign(_ body: String, host: String = "h", secret: String = secret) -> String {
+        func sign(_ body: String, host: String = "h", secret: String = SigV4Tests.secret) -> String {
             let request = SigV4.Request(
                 method: "POST", path: "/", headers: [(name: "Host", value: host)], body: Array(body.utf8))
             return SigV4.signature(
-                request, signedHeaders: ["host"], amzDate: scopeDate, scope: "20150830/us-east-1/lambda/aws4_request",
+                request, signedHeaders: ["host"], amzDate: SigV4Tests.scopeDate, scope: "20150830/us-east-1/lambda/aws4_request",
                 secretAccessKey: secret)
         }
         let original = sign("{}")

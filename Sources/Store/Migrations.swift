@@ -1,0 +1,77 @@
+/// The schema, as an ordered list of migrations. Migration `n` (counting from 1) moves
+/// the database from schema version `n - 1` to `n`; `schema_version` records how far
+/// a database has come. Migrations are only ever appended, never edited.
+enum Migrations {
+    static let all: [String] = [
+        // 1: functions, and the log groups, streams and events behind the logs API.
+        """
+        CREATE TABLE functions (
+            name TEXT NOT NULL,
+            version TEXT NOT NULL,
+            revision_id TEXT NOT NULL,
+            code_sha256_hex TEXT NOT NULL,
+            last_modified_ms INTEGER NOT NULL,
+            record TEXT NOT NULL,
+            PRIMARY KEY (name, version)
+        ) WITHOUT ROWID;
+        CREATE INDEX functions_by_code ON functions (code_sha256_hex);
+
+        CREATE TABLE log_groups (
+            name TEXT NOT NULL PRIMARY KEY,
+            created_ms INTEGER NOT NULL,
+            retention_days INTEGER
+        ) WITHOUT ROWID;
+
+        CREATE TABLE log_streams (
+            group_name TEXT NOT NULL REFERENCES log_groups (name) ON DELETE CASCADE,
+            name TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            first_event_ms INTEGER,
+            last_event_ms INTEGER,
+            last_ingestion_ms INTEGER,
+            stored_bytes INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (group_name, name)
+        ) WITHOUT ROWID;
+        CREATE INDEX log_streams_by_last_event ON log_streams (group_name, last_event_ms, name);
+
+        CREATE TABLE log_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            group_name TEXT NOT NULL,
+            stream_name TEXT NOT NULL,
+            timestamp_ms INTEGER NOT NULL,
+            ingestion_ms INTEGER NOT NULL,
+            message TEXT NOT NULL,
+            FOREIGN KEY (group_name, stream_name) REFERENCES log_streams (group_name, name) ON DELETE CASCADE
+        );
+        CREATE INDEX log_events_by_stream ON log_events (group_name, stream_name, timestamp_ms, id);
+        CREATE INDEX log_events_by_group ON log_events (group_name, timestamp_ms, id);
+        """
+    ]
+
+    /// Brings `database` up to the newest schema in one transaction, so a crash part way
+    /// leaves it at its old version. Running it again on an up-to-date database changes nothing.
+    ///
+    /// - Returns: The schema version the database is now at.
+    @discardableResult
+    static func apply(to database: SQLiteDatabase, migrations: [String] = all) throws(StoreError) -> Int {
+        try database.transaction { () throws(StoreError) -> Int in
+            try database.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
+            let current = try database.query("SELECT version FROM schema_version") { $0.int(0) }.first
+            if current == nil {
+                try database.run("INSERT INTO schema_version (version) VALUES (0)")
+            }
+            let version = current ?? 0
+            guard version <= migrations.count else {
+                throw StoreError(
+                    .corrupt,
+                    "The database is at schema version \(version), "
+                        + "newer than this build knows (\(migrations.count)).")
+            }
+            for migration in migrations.dropFirst(version) {
+                try database.execute(migration)
+            }
+            try database.run("UPDATE schema_version SET version = ?", [migrations.count])
+            return migrations.count
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Synchronization
+
+/// The embedded store: SQLite in WAL mode (`store.sqlite`) plus content-addressed code
+/// blobs (`blobs/`), both under one data directory. Reopening the directory sees
+/// everything committed before.
+public final class SQLiteStore: Store {
+    /// The directory holding the database and the blobs.
+    public let dataDirectory: String
+
+    /// One connection behind a lock. SQLite runs one write transaction at a time anyway,
+    /// every store call is short, and a single connection keeps the statement cache and
+    /// transactions simple; WAL mode would allow a pool of readers if reads ever contend.
+    let database: Mutex<SQLiteDatabase>
+    let blobs: BlobDirectory
+    /// Milliseconds since the Unix epoch; injectable so tests control time.
+    let now: @Sendable () -> Int64
+
+    /// Opens the store in `dataDirectory`, creating the directory, database and blob
+    /// directory as needed and bringing the schema up to date.
+    public convenience init(dataDirectory: String) throws(StoreError) {
+        try self.init(dataDirectory: dataDirectory) {
+            Int64((Date().timeIntervalSince1970 * 1_000).rounded(.down))
+        }
+    }
+
+    /// Opens the store with a custom clock for ingestion times and retention.
+    public init(dataDirectory: String, clock: @escaping @Sendable () -> Int64) throws(StoreError) {
+        try FileSystem.makeDirectories(dataDirectory)
+        let connection = try SQLiteDatabase(path: dataDirectory + "/store.sqlite")
+        try Migrations.apply(to: connection)
+        self.dataDirectory = dataDirectory
+        self.blobs = try BlobDirectory(root: dataDirectory + "/blobs")
+        self.database = Mutex(connection)
+        self.now = clock
+    }
+
+    /// Runs `body` with exclusive use of the connection.
+    @discardableResult
+    func withDatabase<T: Sendable>(_ body: (SQLiteDatabase) throws(StoreError) -> T) throws(StoreError) -> T {
+        try database.withLock { connection throws(StoreError) -> T in try body(connection) }
+    }
+}
