@@ -4,6 +4,7 @@ extension SQLiteStore {
     public func createFunction(_ record: FunctionRecord) throws(StoreError) {
         let json = try encode(record)
         try withDatabase { database throws(StoreError) in
+            invalidateCache(record.name)
             do throws(StoreError) {
                 try database.run(
                     """
@@ -21,12 +22,33 @@ extension SQLiteStore {
     }
 
     public func function(named name: String, version: String) throws(StoreError) -> FunctionRecord? {
-        let json = try withDatabase { database throws(StoreError) in
-            try database.query(
+        let key = Self.cacheKey(name, version)
+        if let cached = functionCache.withLock({ $0[key] }) {
+            return cached
+        }
+        // Filled while holding the connection, so a concurrent write (which
+        // invalidates under the same lock) cannot be overtaken by a stale fill.
+        return try withDatabase { database throws(StoreError) in
+            let json = try database.query(
                 "SELECT record FROM functions WHERE name = ? AND version = ?", [name, version]
             ) { $0.text(0) }.first
+            guard let json else { return nil }
+            let record = try decode(json)
+            functionCache.withLock { $0[key] = record }
+            return record
         }
-        return try json.map { json throws(StoreError) in try decode(json) }
+    }
+
+    private static func cacheKey(_ name: String, _ version: String) -> String {
+        name + "\n" + version
+    }
+
+    /// Drops every cached version of `name`. Call while holding the connection.
+    private func invalidateCache(_ name: String) {
+        let prefix = name + "\n"
+        functionCache.withLock { cache in
+            cache = cache.filter { !$0.key.hasPrefix(prefix) }
+        }
     }
 
     public func functionVersions(named name: String) throws(StoreError) -> [FunctionRecord] {
@@ -45,6 +67,7 @@ extension SQLiteStore {
     public func updateFunction(_ record: FunctionRecord, expectedRevisionId: String?) throws(StoreError) {
         let json = try encode(record)
         try withDatabase { database throws(StoreError) in
+            invalidateCache(record.name)
             try database.transaction { () throws(StoreError) in
                 let stored = try database.query(
                     "SELECT revision_id FROM functions WHERE name = ? AND version = ?",
@@ -75,14 +98,16 @@ extension SQLiteStore {
     @discardableResult
     public func deleteFunction(named name: String) throws(StoreError) -> Bool {
         try withDatabase { database throws(StoreError) in
-            try database.run("DELETE FROM functions WHERE name = ?", [name]) > 0
+            invalidateCache(name)
+            return try database.run("DELETE FROM functions WHERE name = ?", [name]) > 0
         }
     }
 
     @discardableResult
     public func deleteFunctionVersion(named name: String, version: String) throws(StoreError) -> Bool {
         try withDatabase { database throws(StoreError) in
-            try database.run("DELETE FROM functions WHERE name = ? AND version = ?", [name, version]) > 0
+            invalidateCache(name)
+            return try database.run("DELETE FROM functions WHERE name = ? AND version = ?", [name, version]) > 0
         }
     }
 

@@ -7,7 +7,7 @@ private let logEventOverheadBytes = 26
 extension SQLiteStore {
     public func appendLogEvents(group: String, stream: String, events: [LogEvent]) throws(StoreError) {
         let ingested = now()
-        try withDatabase { database throws(StoreError) in
+        try withLogDatabase { database throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 try database.run(
                     "INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (?, ?)", [group, ingested])
@@ -60,7 +60,7 @@ extension SQLiteStore {
             group, stream, startMilliseconds ?? .min, endMilliseconds ?? .max,
             from.position.timestampMilliseconds, from.position.eventId, max(1, limit),
         ]
-        var page = try withDatabase { database throws(StoreError) in
+        var page = try withLogDatabase { database throws(StoreError) in
             try requireStream(group, stream, database)
             let sql = from.direction == .forward ? Self.eventsForwardSQL : Self.eventsBackwardSQL
             return try collectEvents(sql, values, limit: max(1, limit), database) { row in
@@ -120,7 +120,7 @@ extension SQLiteStore {
             (from ?? .beforeAll).timestampMilliseconds, (from ?? .beforeAll).eventId,
             streams, try jsonArray(terms), max(1, limit) + 1,
         ]
-        let page = try withDatabase { database throws(StoreError) in
+        let page = try withLogDatabase { database throws(StoreError) in
             try requireGroup(group, database)
             return try collectEvents(Self.filterSQL, values, limit: max(1, limit), database) { row in
                 Self.event(row, stream: row.text(1), columns: (id: 0, timestamp: 2, ingestion: 3, message: 4))

@@ -1,7 +1,7 @@
 extension SQLiteStore {
     public func ensureLogGroup(_ name: String) throws(StoreError) {
         let created = now()
-        try withDatabase { database throws(StoreError) in
+        try withLogDatabase { database throws(StoreError) in
             try database.run(
                 "INSERT OR IGNORE INTO log_groups (name, created_ms) VALUES (?, ?)", [name, created])
         }
@@ -9,7 +9,7 @@ extension SQLiteStore {
 
     public func createLogGroup(_ name: String) throws(StoreError) {
         let created = now()
-        try withDatabase { database throws(StoreError) in
+        try withLogDatabase { database throws(StoreError) in
             do throws(StoreError) {
                 try database.run("INSERT INTO log_groups (name, created_ms) VALUES (?, ?)", [name, created])
             } catch where error.code == .conflict {
@@ -20,7 +20,7 @@ extension SQLiteStore {
 
     public func createLogStream(group: String, stream: String) throws(StoreError) {
         let created = now()
-        try withDatabase { database throws(StoreError) in
+        try withLogDatabase { database throws(StoreError) in
             try database.transaction { () throws(StoreError) in
                 try requireGroup(group, database)
                 do throws(StoreError) {
@@ -36,7 +36,7 @@ extension SQLiteStore {
     }
 
     public func setLogRetention(group: String, days: Int?) throws(StoreError) {
-        let changed = try withDatabase { database throws(StoreError) in
+        let changed = try withLogDatabase { database throws(StoreError) in
             try database.run("UPDATE log_groups SET retention_days = ? WHERE name = ?", [days, group])
         }
         guard changed > 0 else { throw StoreError(.notFound, "The log group \(group) does not exist.") }
@@ -45,7 +45,7 @@ extension SQLiteStore {
     public func logGroups(
         prefix: String?, after token: String?, limit: Int
     ) throws(StoreError) -> [LogGroupInfo] {
-        try withDatabase { database throws(StoreError) in
+        try withLogDatabase { database throws(StoreError) in
             try database.query(
                 """
                 SELECT name, created_ms, retention_days,
@@ -71,7 +71,7 @@ extension SQLiteStore {
         let start = try token.map { token throws(StoreError) in try StreamPageToken(parsing: token) }
         let sql = Self.streamsSQL(orderByLastEvent: orderByLastEvent, descending: descending)
         let limit = max(1, limit)
-        let rows = try withDatabase { database throws(StoreError) in
+        let rows = try withLogDatabase { database throws(StoreError) in
             try requireGroup(group, database)
             return try database.query(sql, [group, prefix, start?.sortKey, start?.name, limit + 1]) { row in
                 (stream: Self.streamInfo(row), sortKey: row.int64(6))
@@ -112,7 +112,7 @@ extension SQLiteStore {
 
     @discardableResult
     public func deleteLogGroup(_ name: String) throws(StoreError) -> Bool {
-        try withDatabase { database throws(StoreError) in
+        try withLogDatabase { database throws(StoreError) in
             // Streams and their events go with the group (ON DELETE CASCADE).
             try database.run("DELETE FROM log_groups WHERE name = ?", [name]) > 0
         }
@@ -120,7 +120,7 @@ extension SQLiteStore {
 
     @discardableResult
     public func deleteLogStream(group: String, stream: String) throws(StoreError) -> Bool {
-        try withDatabase { database throws(StoreError) in
+        try withLogDatabase { database throws(StoreError) in
             try database.run("DELETE FROM log_streams WHERE group_name = ? AND name = ?", [group, stream]) > 0
         }
     }

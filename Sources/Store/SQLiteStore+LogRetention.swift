@@ -5,7 +5,7 @@ extension SQLiteStore {
     public func applyRetention(
         maxEventsPerGroup: Int, olderThanMilliseconds: Int64?
     ) throws(StoreError) -> Int {
-        let groups = try withDatabase { database throws(StoreError) in
+        let groups = try withLogDatabase { database throws(StoreError) in
             try database.query("SELECT name, retention_days FROM log_groups") { row in
                 (name: row.text(0), retentionDays: row.optionalInt64(1))
             }
@@ -24,7 +24,7 @@ extension SQLiteStore {
     /// Deletes one group's events before `cutoff` and beyond its newest `count`, then
     /// recomputes its streams' sizes and first event times.
     private func trim(_ group: String, before cutoff: Int64?, keeping count: Int) throws(StoreError) -> Int {
-        try withDatabase { database throws(StoreError) in
+        try withLogDatabase { database throws(StoreError) in
             try database.transaction { () throws(StoreError) -> Int in
                 var deleted = 0
                 if let cutoff {

@@ -12,6 +12,15 @@ public final class SQLiteStore: Store {
     /// every store call is short, and a single connection keeps the statement cache and
     /// transactions simple; WAL mode would allow a pool of readers if reads ever contend.
     let database: Mutex<SQLiteDatabase>
+    /// A second connection for log groups, streams and events. Log lines arrive in a
+    /// steady stream and need not survive a power loss, so this connection commits with
+    /// `synchronous=NORMAL` (durable across a crash of the process, WAL-ordered), and
+    /// its writes never hold the lock that function lookups on the invoke path take.
+    let logDatabase: Mutex<SQLiteDatabase>
+    /// Function records by name and version, filled on read and dropped on every write
+    /// to that function. This process is the only writer of its database, so the cache
+    /// cannot go stale; it keeps SQLite and JSON decoding off the warm invoke path.
+    let functionCache = Mutex<[String: FunctionRecord]>([:])
     let blobs: BlobDirectory
     /// Milliseconds since the Unix epoch; injectable so tests control time.
     let now: @Sendable () -> Int64
@@ -31,8 +40,17 @@ public final class SQLiteStore: Store {
         try Migrations.apply(to: connection)
         self.dataDirectory = dataDirectory
         self.blobs = try BlobDirectory(root: dataDirectory + "/blobs")
+        let logConnection = try SQLiteDatabase(path: dataDirectory + "/store.sqlite")
+        try logConnection.execute("PRAGMA synchronous = NORMAL;")
         self.database = Mutex(connection)
+        self.logDatabase = Mutex(logConnection)
         self.now = clock
+    }
+
+    /// Runs `body` with exclusive use of the log connection.
+    @discardableResult
+    func withLogDatabase<T: Sendable>(_ body: (SQLiteDatabase) throws(StoreError) -> T) throws(StoreError) -> T {
+        try logDatabase.withLock { connection throws(StoreError) -> T in try body(connection) }
     }
 
     /// Runs `body` with exclusive use of the connection.

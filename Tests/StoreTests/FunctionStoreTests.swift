@@ -49,6 +49,23 @@ struct FunctionStoreTests {
         }
     }
 
+    @Test("reads served from the cache see every later update and delete")
+    func cacheFollowsWrites() throws {
+        try withStore { store, directory in
+            try store.createFunction(makeFunction("cached"))
+            #expect(try store.function(named: "cached")?.revisionId == "r1")
+            try store.updateFunction(makeFunction("cached", revision: "r2"), expectedRevisionId: "r1")
+            #expect(try store.function(named: "cached")?.revisionId == "r2")
+            try store.deleteFunction(named: "cached")
+            #expect(try store.function(named: "cached") == nil)
+            try store.createFunction(makeFunction("cached", revision: "r3"))
+            #expect(try store.function(named: "cached")?.revisionId == "r3")
+            // A second store on the same directory reads the database, not this one's cache.
+            let reopened = try SQLiteStore(dataDirectory: directory.path)
+            #expect(try reopened.function(named: "cached")?.revisionId == "r3")
+        }
+    }
+
     @Test("an update with a stale revision fails its precondition and changes nothing")
     func updateStaleRevision() throws {
         try withStore { store, _ in
