@@ -45,7 +45,29 @@ enum Migrations {
         );
         CREATE INDEX log_events_by_stream ON log_events (group_name, stream_name, timestamp_ms, id);
         CREATE INDEX log_events_by_group ON log_events (group_name, timestamp_ms, id);
+        """,
+        // 2: the asynchronous invocation queue and per-qualifier event invoke configs.
         """
+        CREATE TABLE async_events (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            request_id TEXT NOT NULL,
+            function_name TEXT NOT NULL,
+            qualifier TEXT NOT NULL,
+            payload BLOB NOT NULL,
+            enqueued_ms INTEGER NOT NULL,
+            attempts INTEGER NOT NULL DEFAULT 0,
+            next_attempt_ms INTEGER NOT NULL
+        );
+        CREATE INDEX async_events_by_due ON async_events (next_attempt_ms, id);
+
+        CREATE TABLE event_invoke_configs (
+            function_name TEXT NOT NULL,
+            qualifier TEXT NOT NULL,
+            config TEXT NOT NULL,
+            last_modified_ms INTEGER NOT NULL,
+            PRIMARY KEY (function_name, qualifier)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings `database` up to the newest schema in one transaction, so a crash part way
