@@ -19,14 +19,16 @@ let package = Package(
         .systemLibrary(name: "CSQLite", path: "Sources/CSQLite"),
         .systemLibrary(name: "CArchive", path: "Sources/CArchive"),
         .systemLibrary(name: "CCrypto", path: "Sources/CCrypto"),
+        .systemLibrary(name: "CSeccomp", path: "Sources/CSeccomp"),
         .target(name: "CSystem", path: "Sources/CSystem"),
+        .target(name: "CSandbox", path: "Sources/CSandbox"),
 
         // Leaf modules.
         .target(name: "Crypto", dependencies: ["CCrypto"], swiftSettings: strict),
         .target(name: "Archive", dependencies: ["CArchive"], swiftSettings: strict),
         .target(name: "HTTP", dependencies: ["CHTTPParser", "CSystem"], swiftSettings: strict),
         .target(name: "Store", dependencies: ["CSQLite", "Crypto"], swiftSettings: strict),
-        .target(name: "Sandbox", dependencies: ["CSystem"], swiftSettings: strict),
+        .target(name: "Sandbox", dependencies: ["CSystem", "CSandbox", "CSeccomp"], swiftSettings: strict),
         .target(name: "Auth", dependencies: ["Crypto"], swiftSettings: strict),
 
         // The Lambda layers.
@@ -43,7 +45,7 @@ let package = Package(
         ),
         .executableTarget(
             name: "swiftlet",
-            dependencies: ["ControlAPI", "Invoker", "HTTP", "Store", "Archive", "Crypto", "Auth"],
+            dependencies: ["ControlAPI", "Invoker", "Sandbox", "HTTP", "Store", "Archive", "Crypto", "Auth"],
             swiftSettings: strict
         ),
 
@@ -53,6 +55,7 @@ let package = Package(
         .testTarget(name: "HTTPTests", dependencies: ["HTTP"]),
         .testTarget(name: "AuthTests", dependencies: ["Auth"]),
         .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI", "HTTP"]),
+        .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
         .testTarget(name: "InvokerTests", dependencies: ["Invoker"]),
         .testTarget(name: "ControlAPITests", dependencies: ["ControlAPI"]),
     ]

@@ -19,6 +19,12 @@ public struct ControlAPIConfiguration: Sendable {
     }
 }
 
+/// Lets the queue call back into the Lambda service created after it.
+private final class AsyncResolver: @unchecked Sendable {
+    // @unchecked: written once in ControlAPI.init before the queue can call it, then only read.
+    var service: LambdaService?
+}
+
 /// Routes every request on the API listener: the Lambda REST API, CloudWatch
 /// Logs (JSON 1.1 with `X-Amz-Target`), `/health`, and code downloads.
 ///
@@ -31,20 +37,45 @@ public final class ControlAPI: HTTPHandler {
     private let configuration: ControlAPIConfiguration
     private let lambda: LambdaService
     private let logs: LogsService
+    private let eventInvokeConfigs: EventInvokeConfigService
     private let ready: @Sendable () -> Bool
+    /// The asynchronous invocation queue behind `InvocationType: Event` and InvokeAsync.
+    public let asyncQueue: AsyncQueue
+    private let invoker: Invoker
 
     public init(
-        configuration: ControlAPIConfiguration, store: any Store, invoker: Invoker,
+        configuration: ControlAPIConfiguration, store: any Store & AsyncEventStore, invoker: Invoker,
+        asyncConfiguration: AsyncQueueConfiguration = .init(), flushLogs: @escaping @Sendable () -> Void = {},
         ready: @escaping @Sendable () -> Bool = { true }
     ) {
         self.configuration = configuration
         let code = CodeRepository(store: store, dataDirectory: configuration.dataDirectory)
-        self.lambda = LambdaService(store: store, code: code, invoker: invoker)
+        let resolver = AsyncResolver()
+        let queue = AsyncQueue(
+            store: store, invoker: invoker, configuration: asyncConfiguration, flushLogs: flushLogs
+        ) {
+            resolver.service?.asyncTarget(functionName: $0, qualifier: $1)
+        }
+        let lambda = LambdaService(store: store, code: code, invoker: invoker, queue: queue)
+        resolver.service = lambda
+        self.lambda = lambda
+        self.asyncQueue = queue
+        self.invoker = invoker
         self.logs = LogsService(store: store)
+        self.eventInvokeConfigs = EventInvokeConfigService(store: store, asyncStore: store)
         self.ready = ready
     }
 
+    /// Recovers the queued events of an earlier run and starts delivering.
+    public func startAsyncDelivery() throws {
+        try asyncQueue.start()
+    }
+
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
+        if request.path == "/metrics" {
+            return responder.respond(HTTPResponse(
+                status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], text: metricsText()))
+        }
         if request.path == "/health" {
             let healthy = ready()
             return responder.respond(HTTPResponse(
@@ -112,7 +143,27 @@ public final class ControlAPI: HTTPHandler {
         case "UpdateFunctionConfiguration": return try lambda.updateFunctionConfiguration(request, context, name: name)
         case "DeleteFunction": return try lambda.deleteFunction(request, context, name: name)
         case "Invoke": return try await lambda.invoke(request, context, name: name)
-        case "InvokeAsync": return try lambda.invokeAsync(request, context, name: name)
+        case "InvokeAsync": return try await lambda.invokeAsync(request, context, name: name)
+        case "PutFunctionEventInvokeConfig":
+            return try eventInvokeConfigs.put(request, context, name: name, merging: false)
+        case "UpdateFunctionEventInvokeConfig":
+            return try eventInvokeConfigs.put(request, context, name: name, merging: true)
+        case "GetFunctionEventInvokeConfig": return try eventInvokeConfigs.get(request, context, name: name)
+        case "DeleteFunctionEventInvokeConfig": return try eventInvokeConfigs.delete(request, context, name: name)
+        case "ListFunctionEventInvokeConfigs": return try eventInvokeConfigs.list(request, context, name: name)
+        case "PublishVersion": return try lambda.publishVersion(request, context, name: name)
+        case "ListVersionsByFunction": return try lambda.listVersionsByFunction(request, context, name: name)
+        case "CreateAlias": return try lambda.createAlias(request, context, name: name)
+        case "GetAlias": return try lambda.getAlias(request, context, name: name, aliasName: parameters["Name"] ?? "")
+        case "UpdateAlias": return try lambda.updateAlias(request, context, name: name, aliasName: parameters["Name"] ?? "")
+        case "DeleteAlias": return try lambda.deleteAlias(request, context, name: name, aliasName: parameters["Name"] ?? "")
+        case "ListAliases": return try lambda.listAliases(request, context, name: name)
+        case "TagResource": return try lambda.tagResource(request, context, resource: parameters["Resource"] ?? "")
+        case "UntagResource": return try lambda.untagResource(request, context, resource: parameters["Resource"] ?? "")
+        case "ListTags": return try lambda.listTags(request, context, resource: parameters["Resource"] ?? "")
+        case "PublishLayerVersion", "GetLayerVersion", "GetLayerVersionByArn", "ListLayers", "ListLayerVersions",
+            "DeleteLayerVersion", "AddLayerVersionPermission", "GetLayerVersionPolicy", "RemoveLayerVersionPermission":
+            return try lambda.performLayerOperation(operation, parameters, request, context)
         case "GetAccountSettings":
             return try lambda.getAccountSettings(context, concurrencyLimit: configuration.accountConcurrencyLimit)
         default:
@@ -134,6 +185,27 @@ public final class ControlAPI: HTTPHandler {
             )
         }
         .sorted { !$0.query.isEmpty && $1.query.isEmpty }
+
+    /// Counters in Prometheus text format.
+    private func metricsText() -> String {
+        let queue = asyncQueue.currentMetrics()
+        let counters: [(String, String, Int)] = [
+            ("swiftlet_async_events_accepted_total", "Asynchronous events accepted (answered 202).", queue.accepted),
+            ("swiftlet_async_events_succeeded_total", "Asynchronous events whose invocation succeeded.", queue.succeeded),
+            ("swiftlet_async_events_retried_total", "Asynchronous delivery attempts scheduled again.", queue.retried),
+            ("swiftlet_async_events_destination_total", "Asynchronous events sent to a failure destination.",
+             queue.sentToDestination),
+            ("swiftlet_async_events_dropped_total", "Asynchronous events dropped: failed with no destination.",
+             queue.dropped),
+        ]
+        var text = ""
+        for (name, help, value) in counters {
+            text += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
+        }
+        text += "# HELP swiftlet_async_events_queued Asynchronous events waiting or being delivered.\n"
+        text += "# TYPE swiftlet_async_events_queued gauge\nswiftlet_async_events_queued \(queue.queued)\n"
+        return text
+    }
 
     /// Finds the Lambda operation whose method, path template and literal query match.
     static func match(method: String, segments: [String], query: [String: String] = [:]) -> (String, [String: String])? {

@@ -16,7 +16,7 @@ enum FunctionConfiguration {
             "LastModified": .string(lastModified(record.lastModifiedMilliseconds)),
             "CodeSha256": .string(record.codeSha256),
             "Version": .string(record.version),
-            "TracingConfig": ["Mode": "PassThrough"],
+            "TracingConfig": ["Mode": .string(record.tracingMode ?? "PassThrough")],
             "RevisionId": .string(record.revisionId),
             "State": .string(record.state),
             "LastUpdateStatus": .string(record.lastUpdateStatus),
@@ -24,8 +24,17 @@ enum FunctionConfiguration {
             "Architectures": .array(record.architectures.map { .string($0) }),
             "EphemeralStorage": ["Size": .number(Double(record.ephemeralStorageMegabytes))],
             "SnapStart": ["ApplyOn": "None", "OptimizationStatus": "Off"],
-            "LoggingConfig": ["LogFormat": "Text", "LogGroup": .string("/aws/lambda/\(record.name)")],
+            "LoggingConfig": ObservabilitySettings.loggingJSON(record),
         ]
+        if let target = record.deadLetterTargetArn {
+            members["DeadLetterConfig"] = ["TargetArn": .string(target)]
+        }
+        if let key = record.kmsKeyArn {
+            members["KMSKeyArn"] = .string(key)
+        }
+        if let layers = record.layers, !layers.isEmpty {
+            members["Layers"] = .array(layers.map { ["Arn": .string($0.arn), "CodeSize": .number(Double($0.codeSizeBytes))] })
+        }
         if let runtime = record.runtime {
             members["Runtime"] = .string(runtime)
         }

@@ -14,6 +14,7 @@ struct FunctionSettings {
     var ephemeralStorageMegabytes: Int?
     var environment: [String: String]?
     var architectures: [String]?
+    var observability = ObservabilitySettings()
 
     /// Reads and checks the members of `reader`'s document.
     init(_ reader: inout RequestReader) throws(AWSError) {
@@ -47,8 +48,10 @@ struct FunctionSettings {
             reader.validator.fail(
                 String(count), at: "architectures", "Member must have length less than or equal to 1")
         }
+        observability = ObservabilitySettings(&reader)
         try reader.validator.check()
         try checkLambdaRules()
+        try observability.checkLambdaRules()
     }
 
     /// Rules the model does not express but Lambda enforces.
@@ -118,5 +121,6 @@ struct FunctionSettings {
         if let ephemeralStorageMegabytes { record.ephemeralStorageMegabytes = ephemeralStorageMegabytes }
         if let environment { record.environment = environment }
         if let architectures { record.architectures = architectures }
+        observability.apply(to: &record)
     }
 }

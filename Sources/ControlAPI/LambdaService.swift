@@ -11,6 +11,7 @@ struct LambdaService: Sendable {
     let store: any Store
     let code: CodeRepository
     let invoker: Invoker
+    let queue: AsyncQueue
 
     // MARK: CreateFunction
 
@@ -38,6 +39,7 @@ struct LambdaService: Sendable {
         if (try? store.function(named: reference.name, version: "$LATEST")) != nil {
             throw AWSError.conflict("Function already exist: \(reference.name)")
         }
+        let tags = try Self.validatedTags(reader.document["Tags"])
         let blob = try acceptCode(reader.object("Code") ?? [:])
         var record = FunctionRecord(
             name: reference.name, runtime: nil, role: settings.role ?? "", handler: nil,
@@ -45,6 +47,7 @@ struct LambdaService: Sendable {
             lastModifiedMilliseconds: Self.now(), revisionId: UUID().uuidString.lowercased(),
             accountId: context.accountId, region: context.region)
         settings.apply(to: &record)
+        try applyLayers(reader.document["Layers"], to: &record, context)
         do {
             try store.createFunction(record)
         } catch let error where error.code == .conflict {
@@ -52,7 +55,7 @@ struct LambdaService: Sendable {
         } catch {
             throw AWSError.service()
         }
-        return Self.json(201, FunctionConfiguration.json(record), context)
+        return try finishCreate(record, tags: tags, publish: reader.document["Publish"]?.boolValue == true, context)
     }
 
     // MARK: Reading
@@ -60,11 +63,15 @@ struct LambdaService: Sendable {
     func getFunction(_ request: HTTPRequest, _ context: RequestContext, name: String) throws(AWSError) -> HTTPResponse {
         let record = try lookup(name, qualifier: parseQuery(request.query)["Qualifier"], context)
         let location = "\(context.baseURL)/_swiftlet/code/\(record.name)/\(record.codeSha256Hex).zip"
-        let document: JSONValue = [
+        var document: [String: JSONValue] = [
             "Configuration": FunctionConfiguration.json(record),
             "Code": ["RepositoryType": "S3", "Location": .string(location)],
         ]
-        return Self.json(200, document, context)
+        let tags = try functionTags(record.name)
+        if !tags.isEmpty {
+            document["Tags"] = .object(tags.mapValues { .string($0) })
+        }
+        return Self.json(200, .object(document), context)
     }
 
     func getFunctionConfiguration(
@@ -111,7 +118,9 @@ struct LambdaService: Sendable {
         record.codeSha256Hex = blob.sha256Hex
         record.codeSha256 = blob.sha256Base64
         record.codeSizeBytes = blob.size
-        return try save(&record, expecting: reader.string("RevisionId"), context)
+        let response = try save(&record, expecting: reader.string("RevisionId"), context)
+        guard reader.document["Publish"]?.boolValue == true else { return response }
+        return Self.json(200, FunctionConfiguration.json(try publish(record, description: nil, context)), context)
     }
 
     func updateFunctionConfiguration(
@@ -122,14 +131,15 @@ struct LambdaService: Sendable {
         var record = try lookup(name, qualifier: nil, context)
         try checkRevision(reader.string("RevisionId"), record)
         settings.apply(to: &record)
+        try applyLayers(reader.document["Layers"], to: &record, context)
         return try save(&record, expecting: reader.string("RevisionId"), context)
     }
 
     func deleteFunction(_ request: HTTPRequest, _ context: RequestContext, name: String) throws(AWSError) -> HTTPResponse {
         let qualifier = parseQuery(request.query)["Qualifier"]
         let record = try lookup(name, qualifier: qualifier, context)
-        if let qualifier, qualifier != "$LATEST" {
-            throw AWSError.resourceNotFound("Function not found: \(context.functionArn(record.name, qualifier: qualifier))")
+        if let requested = qualifier ?? FunctionReference(parsing: name)?.qualifier, requested != "$LATEST" {
+            return try deleteFunctionVersion(record, requested: requested, context)
         }
         do {
             _ = try store.deleteFunction(named: record.name)
@@ -171,8 +181,8 @@ struct LambdaService: Sendable {
         }
         let payload = request.body.isEmpty ? Array("{}".utf8) : request.body
         try Self.checkJSON(payload)
-        let qualifier = parseQuery(request.query)["Qualifier"]
-        let record = try lookup(name, qualifier: qualifier, context)
+        let qualifier = parseQuery(request.query)["Qualifier"] ?? FunctionReference(parsing: name)?.qualifier
+        let record = try lookup(name, qualifier: qualifier, context, routing: true)
         let target = InvocationTarget(
             function: record, invokedFunctionArn: context.functionArn(record.name, qualifier: qualifier),
             codeDirectory: try code.directory(sha256Hex: record.codeSha256Hex))
@@ -181,11 +191,8 @@ struct LambdaService: Sendable {
         case "DryRun":
             return HTTPResponse(status: 204, headers: headers)
         case "Event":
-            let invoker = invoker
-            let invocation = InvokeRequest(requestId: context.requestId, payload: payload)
-            // Delivery with retries and durability is the async queue's job;
-            // until it lands, an accepted event runs once in the background.
-            Task.detached { _ = try? await invoker.invoke(target, invocation) }
+            let eventQualifier = qualifier ?? FunctionReference(parsing: name)?.qualifier ?? "$LATEST"
+            try await enqueue(record.name, eventQualifier, payload, context)
             return HTTPResponse(status: 202, headers: headers)
         default:
             let clientContext = request.headers["X-Amz-Client-Context"].flatMap(Self.decodeClientContext)
@@ -209,27 +216,49 @@ struct LambdaService: Sendable {
     }
 
     /// The legacy InvokeAsync: the body is the event; answers 202 `{"Status": 202}`.
-    func invokeAsync(_ request: HTTPRequest, _ context: RequestContext, name: String) throws(AWSError) -> HTTPResponse {
+    func invokeAsync(_ request: HTTPRequest, _ context: RequestContext, name: String) async throws(AWSError) -> HTTPResponse {
         if request.body.count > 256 * 1024 {
             throw Self.tooLarge(limit: 256 * 1024)
         }
         let payload = request.body.isEmpty ? Array("{}".utf8) : request.body
         try Self.checkJSON(payload)
         let record = try lookup(name, qualifier: nil, context)
-        let target = InvocationTarget(
-            function: record, invokedFunctionArn: context.functionArn(record.name),
-            codeDirectory: try code.directory(sha256Hex: record.codeSha256Hex))
-        let invoker = invoker
-        let invocation = InvokeRequest(requestId: context.requestId, payload: payload)
-        Task.detached { _ = try? await invoker.invoke(target, invocation) }
+        try await enqueue(record.name, FunctionReference(parsing: name)?.qualifier ?? "$LATEST", payload, context)
         return Self.json(202, ["Status": 202], context)
+    }
+
+    /// Puts an event in the durable queue; returns once it is on disk.
+    private func enqueue(_ function: String, _ qualifier: String, _ payload: [UInt8], _ context: RequestContext)
+        async throws(AWSError)
+    {
+        let now = Self.now()
+        let event = AsyncEvent(
+            requestId: context.requestId, functionName: function, qualifier: qualifier, payload: payload,
+            enqueuedMilliseconds: now, nextAttemptMilliseconds: now)
+        do {
+            _ = try await queue.enqueue(event)
+        } catch {
+            throw AWSError.service("The event could not be stored; it was not accepted.")
+        }
+    }
+
+    /// What an asynchronous event of `function` and `qualifier` runs now, or nil if it is gone.
+    func asyncTarget(functionName: String, qualifier: String) -> InvocationTarget? {
+        guard let record = try? store.function(named: functionName, version: qualifier) ?? nil,
+            let directory = try? code.directory(sha256Hex: record.codeSha256Hex)
+        else { return nil }
+        let context = "arn:aws:lambda:\(record.region):\(record.accountId):function:\(functionName)"
+        let invoked = qualifier == "$LATEST" ? context : "\(context):\(qualifier)"
+        return InvocationTarget(function: record, invokedFunctionArn: invoked, codeDirectory: directory)
     }
 
     /// Serves the zip behind GetFunction's Code.Location.
     func downloadCode(name: String, file: String) -> HTTPResponse {
         let hex = file.hasSuffix(".zip") ? String(file.dropLast(4)) : file
-        guard let record = try? store.function(named: name, version: "$LATEST"), record.codeSha256Hex == hex,
-            let bytes = try? store.readBlob(sha256Hex: hex)
+        let hashes = name.hasPrefix("layer:")
+            ? (try? store.layerVersions(layerName: String(name.dropFirst(6))))?.map(\.codeSha256Hex)
+            : (try? store.functionVersions(named: name))?.map(\.codeSha256Hex)
+        guard hashes?.contains(hex) == true, let bytes = try? store.readBlob(sha256Hex: hex)
         else {
             return HTTPResponse(status: 404, text: "Not found\n")
         }
@@ -238,7 +267,11 @@ struct LambdaService: Sendable {
 
     // MARK: Helpers
 
-    private func lookup(_ name: String, qualifier: String?, _ context: RequestContext) throws(AWSError) -> FunctionRecord {
+    /// The function version `name` and `qualifier` name; an alias resolves to its primary
+    /// version, or with `routing` to a version drawn by its weights.
+    func lookup(
+        _ name: String, qualifier: String?, _ context: RequestContext, routing: Bool = false
+    ) throws(AWSError) -> FunctionRecord {
         guard let reference = FunctionReference(parsing: name) else {
             throw AWSError.validation("1 validation error detected: Value '\(name)' at 'functionName' failed to "
                 + "satisfy constraint: Member must satisfy regular expression pattern: "
@@ -248,6 +281,9 @@ struct LambdaService: Sendable {
             throw AWSError.invalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
         }
         let version = qualifier ?? reference.qualifier ?? "$LATEST"
+        if Self.isAliasName(version) {
+            return try resolveAlias(functionName: reference.name, aliasName: version, context, routing: routing)
+        }
         let record: FunctionRecord?
         do {
             record = try store.function(named: reference.name, version: version)
@@ -271,7 +307,7 @@ struct LambdaService: Sendable {
         return try self.code.accept(zipFileBase64: zip)
     }
 
-    private func checkRevision(_ revisionId: String?, _ record: FunctionRecord) throws(AWSError) {
+    func checkRevision(_ revisionId: String?, _ record: FunctionRecord) throws(AWSError) {
         if let revisionId, revisionId != record.revisionId {
             throw AWSError.preconditionFailed(
                 "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to "
@@ -280,6 +316,10 @@ struct LambdaService: Sendable {
     }
 
     private func save(_ record: inout FunctionRecord, expecting revision: String?, _ context: RequestContext) throws(AWSError) -> HTTPResponse {
+        guard record.version == FunctionRecord.latestVersion else {
+            throw AWSError.invalidParameter(
+                "Published versions cannot be changed. Update $LATEST and publish a new version instead.")
+        }
         let previous = record.revisionId
         record.revisionId = UUID().uuidString.lowercased()
         record.lastModifiedMilliseconds = Self.now()

@@ -69,24 +69,36 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         self.logStream = LogFormat.streamName(version: target.function.version)
     }
 
-    /// Builds the endpoint and starts the runtime process.
+    /// Builds the endpoint and starts the runtime process: sandboxed, with the
+    /// Runtime API listening at 127.0.0.1:9001 in the environment's own network
+    /// namespace, or (`--sandbox none`) as a plain child and a host port.
     func start() throws {
         endpoint.attach(self)
-        let listener = try HTTPServer.listeningSocket(on: SocketAddress(host: "127.0.0.1", port: 0))
-        let server = try HTTPServer(onLoop: loop, adopting: listener, handler: endpoint)
-        self.server = server
-        let spec = launchSpec(runtimeAPIPort: server.port)
+        let sandbox = sandboxSpec()
+        var runtimeAPIPort = SandboxSpec.runtimeAPIPort
+        if sandbox?.runtimeAPIPort == nil {
+            let listener = try HTTPServer.listeningSocket(on: SocketAddress(host: "127.0.0.1", port: 0))
+            let server = try HTTPServer(onLoop: loop, adopting: listener, handler: endpoint)
+            self.server = server
+            runtimeAPIPort = server.port
+        }
+        let spec = launchSpec(runtimeAPIPort: runtimeAPIPort, sandbox: sandbox)
         let launched: LaunchedProcess
         do {
             launched = try ProcessLauncher.launch(spec)
-        } catch where [ENOENT, EACCES, ENOEXEC].contains(error.errno) {
+        } catch {
             // A missing or unusable bootstrap is the function's fault, not the
             // server's: the invocation fails with Lambda's Runtime.InvalidEntrypoint.
+            guard [ENOENT, EACCES, ENOEXEC].contains(error.errno) else { throw error }
             launchFailure = (type: "Runtime.InvalidEntrypoint", message: Self.entrypointMessage(spec.executable, error))
             return
         }
         process = launched
         watch(launched)
+        if let listener = launched.runtimeAPIListener {
+            // Created inside the environment's namespace, served by this loop.
+            server = try HTTPServer(onLoop: loop, adopting: listener, handler: endpoint)
+        }
         initTimer = loop.scheduleTimer(after: configuration.initTimeout) { [weak self] in
             self?.initTimedOut()
         }
@@ -196,6 +208,10 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         let waitStatus = ProcessLauncher.reap(process) ?? 0
         if let document = initFailure {
             finishActive(payload: document, report: "error")
+        } else if ProcessLauncher.wasKilledForMemory(process) {
+            finishActive(
+                functionError: (type: "Runtime.OutOfMemory", message: "Runtime exited with error: signal: killed"),
+                report: "error")
         } else {
             let reason = Self.describeExit(waitStatus)
             finishActive(functionError: (type: "Runtime.ExitError", message: "Runtime exited with error: \(reason)"),
@@ -268,6 +284,7 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         if let process {
             ProcessLauncher.kill(process)
             _ = ProcessLauncher.reap(process)
+            ProcessLauncher.release(process)
         }
         for watcher in watchers {
             loop.unregister(watcher.descriptor)
@@ -342,12 +359,28 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
 
     // MARK: Launching
 
-    private func launchSpec(runtimeAPIPort: Int) -> LaunchSpec {
+    /// How this environment is isolated; nil with `--sandbox none`.
+    private func sandboxSpec() -> SandboxSpec? {
+        guard configuration.sandbox == .bubblewrap else { return nil }
+        let function = target.function
+        let runtime = function.runtime ?? "provided.al2023"
+        let runtimeDirectory = RuntimeCatalog.usesCustomBootstrap(runtime)
+            ? nil : RuntimeCatalog.runtimeDirectory(runtime: runtime, runtimesDirectory: configuration.runtimesDirectory)
+        return SandboxSpec(
+            codeDirectory: target.codeDirectory, runtimeDirectory: runtimeDirectory,
+            extraReadOnly: configuration.sandboxBinds, memoryMegabytes: function.memoryMegabytes,
+            ephemeralStorageMegabytes: function.ephemeralStorageMegabytes)
+    }
+
+    private func launchSpec(runtimeAPIPort: Int, sandbox: SandboxSpec?) -> LaunchSpec {
         let function = target.function
         let runtime = function.runtime ?? "provided.al2023"
         var environment = function.environment
-        let runtimeDirectory = RuntimeCatalog.runtimeDirectory(
-            runtime: runtime, runtimesDirectory: configuration.runtimesDirectory)
+        // Inside a sandbox the trees are at AWS's paths; without one, at the host's.
+        let taskRoot = sandbox == nil ? target.codeDirectory : SandboxSpec.taskRoot
+        let runtimeDirectory = sandbox == nil
+            ? RuntimeCatalog.runtimeDirectory(runtime: runtime, runtimesDirectory: configuration.runtimesDirectory)
+            : SandboxSpec.runtimeRoot
         let reserved: [String: String] = [
             "AWS_LAMBDA_FUNCTION_NAME": function.name,
             "AWS_LAMBDA_FUNCTION_VERSION": function.version,
@@ -360,28 +393,34 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             "AWS_EXECUTION_ENV": "AWS_Lambda_\(runtime)",
             "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(runtimeAPIPort)",
             "_HANDLER": function.handler ?? "",
-            "LAMBDA_TASK_ROOT": target.codeDirectory,
+            "LAMBDA_TASK_ROOT": taskRoot,
             "LAMBDA_RUNTIME_DIR": runtimeDirectory,
             "TZ": ":UTC",
             "LANG": "en_US.UTF-8",
             "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-            "LD_LIBRARY_PATH": "/lib64:/usr/lib64:\(runtimeDirectory):\(runtimeDirectory)/lib:\(target.codeDirectory):"
-                + "\(target.codeDirectory)/lib:/opt/lib",
+            "LD_LIBRARY_PATH": "/lib64:/usr/lib64:\(runtimeDirectory):\(runtimeDirectory)/lib:\(taskRoot):"
+                + "\(taskRoot)/lib:/opt/lib",
             "PYTHONUNBUFFERED": "1",
         ]
         environment.merge(reserved) { _, platform in platform }
         if runtime.hasPrefix("provided") {
             environment["AWS_EXECUTION_ENV"] = nil
         }
-        let executable = RuntimeCatalog.entryPoint(
-            runtime: runtime, codeDirectory: target.codeDirectory, runtimesDirectory: configuration.runtimesDirectory)
+        let executable = RuntimeCatalog.usesCustomBootstrap(runtime) || sandbox == nil
+            ? RuntimeCatalog.entryPoint(
+                runtime: runtime, codeDirectory: taskRoot, runtimesDirectory: configuration.runtimesDirectory)
+            : SandboxSpec.runtimeRoot + "/bootstrap"
         return LaunchSpec(
-            executable: executable, arguments: [], environment: environment, workingDirectory: target.codeDirectory)
+            executable: executable, arguments: [], environment: environment, workingDirectory: taskRoot,
+            sandbox: sandbox)
     }
 
     // MARK: Helpers
 
     private func maxMemoryUsedMegabytes() -> Int {
+        if let process, let bytes = ProcessLauncher.peakMemoryBytes(process) {
+            return (bytes + 1_048_575) / 1_048_576
+        }
         guard let pid = process?.pid,
             let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),

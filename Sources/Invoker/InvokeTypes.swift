@@ -1,4 +1,5 @@
 import Foundation
+import Sandbox
 import Store
 
 /// The function version an invocation runs, resolved by the Control API.
@@ -82,6 +83,10 @@ public struct InvokerConfiguration: Sendable {
     public var initTimeout: Duration = .seconds(10)
     /// Directory holding the runtime clients (`python/bootstrap`, ...).
     public var runtimesDirectory: String
+    /// How environments are isolated (`--sandbox`).
+    public var sandbox: SandboxMode = .none
+    /// Host directories every sandbox sees read-only (`--sandbox-bind`).
+    public var sandboxBinds: [ReadOnlyBind] = []
 
     public init(runtimesDirectory: String) {
         self.runtimesDirectory = runtimesDirectory

@@ -5,7 +5,7 @@ import HTTP
 public protocol RuntimeEndpointDelegate: AnyObject, Sendable {
     /// The first `invocation/next`: the runtime client finished initialising.
     func runtimeDidInitialize()
-    /// An invocation was written to the runtime client.
+    /// An invocation is about to be written to the runtime client.
     func runtimeDidReceive(_ invocation: RuntimeInvocation)
     func runtimeDidComplete(requestId: String, outcome: RuntimeOutcome)
     func runtimeDidFailInit(type: String?, document: [UInt8])
@@ -90,12 +90,14 @@ public final class RuntimeEndpoint: HTTPHandler, @unchecked Sendable {
         case .initialized:
             delegate?.runtimeDidInitialize()
         case .deliver(let parked, let invocation):
-            parked.respond(Self.nextResponse(invocation))
+            // The delegate hears of the invocation before the runtime client does, so
+            // START is logged before anything the function writes.
             delegate?.runtimeDidReceive(invocation)
+            parked.respond(Self.nextResponse(invocation))
         case .initializedAndDeliver(let parked, let invocation):
             delegate?.runtimeDidInitialize()
-            parked.respond(Self.nextResponse(invocation))
             delegate?.runtimeDidReceive(invocation)
+            parked.respond(Self.nextResponse(invocation))
         case .completed(let requestId, let outcome):
             responder?.respond(Self.accepted)
             delegate?.runtimeDidComplete(requestId: requestId, outcome: outcome)

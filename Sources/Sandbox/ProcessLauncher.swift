@@ -1,4 +1,6 @@
+import CSandbox
 import CSystem
+import Dispatch
 
 #if canImport(Glibc)
 import Glibc
@@ -21,12 +23,19 @@ public struct LaunchSpec: Sendable {
     public var arguments: [String]
     public var environment: [String: String]
     public var workingDirectory: String
+    /// How to isolate the process; nil starts it as a plain child (`--sandbox none`).
+    /// When set, `executable` and `workingDirectory` are paths inside the sandbox.
+    public var sandbox: SandboxSpec?
 
-    public init(executable: String, arguments: [String], environment: [String: String], workingDirectory: String) {
+    public init(
+        executable: String, arguments: [String], environment: [String: String], workingDirectory: String,
+        sandbox: SandboxSpec? = nil
+    ) {
         self.executable = executable
         self.arguments = arguments
         self.environment = environment
         self.workingDirectory = workingDirectory
+        self.sandbox = sandbox
     }
 }
 
@@ -37,16 +46,55 @@ public struct LaunchedProcess: Sendable {
     public let exitDescriptor: Int32
     /// The read ends of the process's stdout and stderr, non-blocking.
     public let outputDescriptors: [Int32]
+    /// A socket listening on the Runtime API's port inside the environment's
+    /// own network namespace, for the caller to serve; nil without one.
+    public let runtimeAPIListener: Int32?
+    /// The environment's cgroup; nil for a plain process.
+    public let cgroup: EnvironmentCgroup?
+    /// A second pidfd, kept for reaping off the event loop at release.
+    let reapDescriptor: Int32
+    /// bubblewrap reports a child killed by signal N as exit status 128+N.
+    let exitStatusFromBubblewrap: Bool
+
+    init(
+        pid: pid_t, exitDescriptor: Int32, outputDescriptors: [Int32], runtimeAPIListener: Int32? = nil,
+        cgroup: EnvironmentCgroup? = nil, reapDescriptor: Int32, exitStatusFromBubblewrap: Bool = false
+    ) {
+        self.pid = pid
+        self.exitDescriptor = exitDescriptor
+        self.outputDescriptors = outputDescriptors
+        self.runtimeAPIListener = runtimeAPIListener
+        self.cgroup = cgroup
+        self.reapDescriptor = reapDescriptor
+        self.exitStatusFromBubblewrap = exitStatusFromBubblewrap
+    }
 }
 
-/// Starts environment processes.
-///
-/// This launcher runs the runtime as a plain child in its own session;
-/// namespaces, cgroups and seccomp arrive with the isolation work and slot in
-/// behind the same `launch` call.
+/// Which launcher `swiftlet serve --sandbox` selects.
+public enum SandboxMode: String, Sendable, CaseIterable {
+    /// A plain child in its own session: no isolation (development only).
+    case none
+    /// bubblewrap namespaces, a cgroup and a seccomp filter.
+    case bubblewrap
+
+    /// bubblewrap when it is installed, else none.
+    public static var preferred: SandboxMode {
+        access(SandboxLauncher.bubblewrapPath, X_OK) == 0 ? .bubblewrap : .none
+    }
+}
+
+/// Starts environment processes: sandboxed when the spec says how
+/// (see `SandboxLauncher`), else as a plain child in its own session.
 public enum ProcessLauncher {
     /// Starts `spec`; on failure nothing is left open or running.
     public static func launch(_ spec: LaunchSpec) throws(SandboxError) -> LaunchedProcess {
+        if let sandbox = spec.sandbox {
+            return try SandboxLauncher.launch(spec, sandbox: sandbox)
+        }
+        return try launchPlain(spec)
+    }
+
+    private static func launchPlain(_ spec: LaunchSpec) throws(SandboxError) -> LaunchedProcess {
         let stdout = try makePipe()
         let stderr: (read: Int32, write: Int32)
         do {
@@ -75,20 +123,53 @@ public enum ProcessLauncher {
             throw SandboxError(step: "pidfd_open", errno: code)
         }
         _ = swiftlet_set_cloexec(exitDescriptor)
-        return LaunchedProcess(pid: pid, exitDescriptor: exitDescriptor, outputDescriptors: [stdout.read, stderr.read])
+        return LaunchedProcess(
+            pid: pid, exitDescriptor: exitDescriptor, outputDescriptors: [stdout.read, stderr.read],
+            reapDescriptor: fcntl(exitDescriptor, F_DUPFD_CLOEXEC, 0))
     }
 
-    /// Kills the whole process group of an environment.
+    /// Kills the whole process group of an environment (and, at `release`, its whole cgroup).
     public static func kill(_ process: LaunchedProcess) {
         Glibc.kill(-process.pid, SIGKILL)
     }
 
     /// Reaps an exited process; returns its wait status, or nil if still running.
+    /// A sandboxed runtime killed by a signal reads as killed by that signal.
     public static func reap(_ process: LaunchedProcess) -> Int32? {
         var status: Int32 = 0
         let result = waitpid(process.pid, &status, WNOHANG)
-        return result == process.pid ? status : nil
+        guard result == process.pid else { return nil }
+        let exitStatus = (status >> 8) & 0xFF
+        if process.exitStatusFromBubblewrap, status & 0x7F == 0, (129...192).contains(exitStatus) {
+            return exitStatus - 128
+        }
+        return status
     }
+
+    /// True when the environment's memory limit made the kernel kill one of its processes.
+    public static func wasKilledForMemory(_ process: LaunchedProcess) -> Bool {
+        process.cgroup?.wasKilledForMemory ?? false
+    }
+
+    /// The most memory the environment has used in bytes, when a cgroup counts it.
+    public static func peakMemoryBytes(_ process: LaunchedProcess) -> Int? {
+        process.cgroup.map(\.peakMemoryBytes)
+    }
+
+    /// Frees what is left of an environment after `kill`, off the caller's
+    /// thread: kills every process still in its cgroup, reaps the process,
+    /// removes the cgroup. Call exactly once.
+    public static func release(_ process: LaunchedProcess) {
+        teardown.async {
+            process.cgroup?.destroy()
+            if process.reapDescriptor >= 0 {
+                _ = swiftlet_wait_pidfd(process.reapDescriptor)
+                close(process.reapDescriptor)
+            }
+        }
+    }
+
+    private static let teardown = DispatchQueue(label: "swiftlet.sandbox.teardown")
 
     private static func spawn(
         _ spec: LaunchSpec, stdin: Int32, stdout: Int32, stderr: Int32
@@ -96,8 +177,8 @@ public enum ProcessLauncher {
         let argv = [spec.executable] + spec.arguments
         let envp = spec.environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         var pid: pid_t = 0
-        let result = withCStrings(argv) { argvPointers in
-            withCStrings(envp) { envPointers in
+        let result = CStrings.with(argv) { argvPointers in
+            CStrings.with(envp) { envPointers in
                 swiftlet_spawn(spec.executable, argvPointers, envPointers, spec.workingDirectory, stdin, stdout, stderr, &pid)
             }
         }
@@ -125,8 +206,11 @@ public enum ProcessLauncher {
             close(descriptor)
         }
     }
+}
 
-    private static func withCStrings<R>(
+/// NUL-terminated C string arrays for argv and envp.
+enum CStrings {
+    static func with<R>(
         _ strings: [String], _ body: (UnsafePointer<UnsafeMutablePointer<CChar>?>) -> R
     ) -> R {
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }

@@ -32,6 +32,19 @@ public struct FunctionRecord: Codable, Sendable, Equatable {
     /// The account and region the function was created in.
     public var accountId: String
     public var region: String
+    // Settings added after the first schema: optional, so records stored before them decode.
+    /// TracingConfig.Mode: "PassThrough" (nil) or "Active".
+    public var tracingMode: String? = nil
+    /// DeadLetterConfig.TargetArn.
+    public var deadLetterTargetArn: String? = nil
+    public var kmsKeyArn: String? = nil
+    /// LoggingConfig: "Text" (nil) or "JSON", the log group, and the log levels for JSON.
+    public var logFormat: String? = nil
+    public var logGroup: String? = nil
+    public var applicationLogLevel: String? = nil
+    public var systemLogLevel: String? = nil
+    /// The layer versions the function uses, in merge order.
+    public var layers: [FunctionLayer]? = nil
 
     public init(
         name: String, version: String = "$LATEST", runtime: String?, role: String,
@@ -64,5 +77,19 @@ public struct FunctionRecord: Codable, Sendable, Equatable {
         self.lastUpdateStatus = lastUpdateStatus
         self.accountId = accountId
         self.region = region
+    }
+}
+
+/// A layer version a function uses.
+public struct FunctionLayer: Codable, Sendable, Equatable {
+    public var arn: String
+    public var codeSizeBytes: Int
+    /// Hex SHA-256 of the layer's zip.
+    public var codeSha256Hex: String
+
+    public init(arn: String, codeSizeBytes: Int, codeSha256Hex: String) {
+        self.arn = arn
+        self.codeSizeBytes = codeSizeBytes
+        self.codeSha256Hex = codeSha256Hex
     }
 }

@@ -68,6 +68,38 @@ enum Migrations {
             PRIMARY KEY (function_name, qualifier)
         ) WITHOUT ROWID;
         """,
+        // 3: version numbers, aliases, function tags and layer versions.
+        """
+        CREATE TABLE version_counters (
+            kind TEXT NOT NULL,
+            name TEXT NOT NULL,
+            last_version INTEGER NOT NULL,
+            PRIMARY KEY (kind, name)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE aliases (
+            function_name TEXT NOT NULL,
+            name TEXT NOT NULL,
+            revision_id TEXT NOT NULL,
+            record TEXT NOT NULL,
+            PRIMARY KEY (function_name, name)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE function_tags (
+            function_name TEXT NOT NULL,
+            key TEXT NOT NULL,
+            value TEXT NOT NULL,
+            PRIMARY KEY (function_name, key)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE layer_versions (
+            layer_name TEXT NOT NULL,
+            version INTEGER NOT NULL,
+            code_sha256_hex TEXT NOT NULL,
+            record TEXT NOT NULL,
+            PRIMARY KEY (layer_name, version)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings `database` up to the newest schema in one transaction, so a crash part way

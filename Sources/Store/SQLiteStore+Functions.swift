@@ -99,7 +99,10 @@ extension SQLiteStore {
     public func deleteFunction(named name: String) throws(StoreError) -> Bool {
         try withDatabase { database throws(StoreError) in
             invalidateCache(name)
-            return try database.run("DELETE FROM functions WHERE name = ?", [name]) > 0
+            return try database.transaction { () throws(StoreError) -> Bool in
+                try Self.deleteFunctionDependents(database, name: name)
+                return try database.run("DELETE FROM functions WHERE name = ?", [name]) > 0
+            }
         }
     }
 
@@ -127,7 +130,9 @@ extension SQLiteStore {
 
     /// The hex SHA-256 of every blob some function version references.
     func referencedBlobs(_ database: SQLiteDatabase) throws(StoreError) -> Set<String> {
-        Set(try database.query("SELECT DISTINCT code_sha256_hex FROM functions") { $0.text(0) })
+        Set(try database.query(
+            "SELECT code_sha256_hex FROM functions UNION SELECT code_sha256_hex FROM layer_versions"
+        ) { $0.text(0) })
     }
 
     private func describe(_ record: FunctionRecord) -> String {

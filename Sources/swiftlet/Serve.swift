@@ -4,6 +4,7 @@ import Dispatch
 import Foundation
 import HTTP
 import Invoker
+import Sandbox
 import Store
 
 #if canImport(Glibc)
@@ -30,6 +31,8 @@ enum Serve {
         if let limit = try arguments.integer("account-concurrency") {
             invokerConfiguration.accountConcurrencyLimit = limit
         }
+        invokerConfiguration.sandbox = try sandboxMode(arguments)
+        invokerConfiguration.sandboxBinds = try sandboxBinds(arguments)
         var apiConfiguration = ControlAPIConfiguration(dataDirectory: dataDirectory)
         apiConfiguration.accountConcurrencyLimit = invokerConfiguration.accountConcurrencyLimit
 
@@ -37,7 +40,14 @@ enum Serve {
         let loop = try EventLoop()
         let sink = StoreLogSink(store: store)
         let invoker = Invoker(loop: loop, sink: sink, configuration: invokerConfiguration)
-        let api = ControlAPI(configuration: apiConfiguration, store: store, invoker: invoker)
+        var asyncConfiguration = AsyncQueueConfiguration()
+        if let seconds = try arguments.integer("async-retry-delay") {
+            asyncConfiguration.retryBaseDelay = .seconds(seconds)
+        }
+        let api = ControlAPI(
+            configuration: apiConfiguration, store: store, invoker: invoker, asyncConfiguration: asyncConfiguration,
+            flushLogs: { sink.flush() })
+        try api.startAsyncDelivery()
         let server = try await HTTPServer(address: address, loop: loop, handler: api)
 
         let retentionDays = try arguments.integer("log-retention-days") ?? 30
@@ -86,6 +96,32 @@ enum Serve {
             break
         }
         sources.forEach { $0.cancel() }
+    }
+
+    /// `--sandbox none|bubblewrap`; bubblewrap by default when it is installed.
+    private static func sandboxMode(_ arguments: Arguments) throws -> SandboxMode {
+        guard let text = arguments.option("sandbox") else {
+            let mode = SandboxMode.preferred
+            if mode == .none {
+                printError("swiftlet: warning: bwrap not found; functions run WITHOUT isolation (--sandbox none)")
+            }
+            return mode
+        }
+        guard let mode = SandboxMode(rawValue: text) else {
+            throw UsageError("--sandbox takes none or bubblewrap, not '\(text)'")
+        }
+        return mode
+    }
+
+    /// `--sandbox-bind HOST[:SANDBOX][,...]`: trusted host directories every sandbox sees read-only.
+    private static func sandboxBinds(_ arguments: Arguments) throws -> [ReadOnlyBind] {
+        guard let text = arguments.option("sandbox-bind") else { return [] }
+        return try text.split(separator: ",").map { (item) throws(UsageError) -> ReadOnlyBind in
+            guard let bind = ReadOnlyBind(parsing: String(item)) else {
+                throw UsageError("--sandbox-bind takes absolute HOST[:SANDBOX] paths, not '\(item)'")
+            }
+            return bind
+        }
     }
 
     /// Where the runtime clients live: `--runtimes-dir`, `$SWIFTLET_RUNTIMES_DIR`,

@@ -10,7 +10,8 @@ let usage = """
     Server:
       serve [--data-dir DIR] [--listen HOST:PORT]   run the whole platform on this node
             [--runtimes-dir DIR] [--idle-timeout SECONDS] [--account-concurrency N]
-            [--log-retention-days N] [--log-max-events N]
+            [--sandbox none|bubblewrap] [--sandbox-bind HOST[:SANDBOX][,...]]
+            [--log-retention-days N] [--log-max-events N] [--async-retry-delay SECONDS]
 
     Client (talk to a server at --endpoint URL or $SWIFTLET_ENDPOINT, default http://127.0.0.1:9000):
       deploy DIR --name NAME --runtime RUNTIME --handler HANDLER [--memory MB] [--timeout S]

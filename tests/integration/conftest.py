@@ -29,11 +29,11 @@ def server(tmp_path_factory):
 
 @pytest.fixture
 def server_factory(tmp_path):
-    """server_factory() starts a fresh server with its own data directory."""
+    """server_factory(*serve_args) starts a fresh server with its own data directory."""
     made = []
 
-    def make():
-        instance = SwiftletServer(tmp_path / f"data{len(made)}").start()
+    def make(*serve_args):
+        instance = SwiftletServer(tmp_path / f"data{len(made)}", extra_args=serve_args).start()
         made.append(instance)
         return instance
 

@@ -40,6 +40,9 @@ REGION = "us-east-1"
 # Any well-formed role ARN: the tests do not depend on IAM.
 ROLE_ARN = "arn:aws:iam::123456789012:role/swiftlet-test-role"
 
+# `--sandbox` for every server the tests start; unset uses the server's default.
+SANDBOX_MODE = os.environ.get("SWIFTLET_SANDBOX")
+
 HEALTH_TIMEOUT_SECONDS = 30
 STOP_TIMEOUT_SECONDS = 10
 
@@ -60,7 +63,8 @@ class SwiftletServer:
     The server's stdout and stderr go to `log_path`, shown when a test fails.
     """
 
-    def __init__(self, data_dir, port=None):
+    def __init__(self, data_dir, port=None, extra_args=()):
+        self.extra_args = list(extra_args)
         self.data_dir = Path(data_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.port = port or free_port()
@@ -87,7 +91,13 @@ class SwiftletServer:
             str(SWIFTLET_BIN), "serve",
             "--data-dir", str(self.data_dir),
             "--listen", f"127.0.0.1:{self.port}",
+            # The awslambdaric tests' bootstraps run the venv's Python by its path:
+            # show the venv (read-only, nothing else of the repository) inside sandboxes.
+            "--sandbox-bind", str(VENV_BIN.parent),
         ]
+        if SANDBOX_MODE:
+            command += ["--sandbox", SANDBOX_MODE]
+        command += self.extra_args
         with open(self.log_path, "ab") as log:
             log.write(f"\n=== {' '.join(command)}\n".encode())
             log.flush()

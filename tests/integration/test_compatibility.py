@@ -47,10 +47,10 @@ def test_unsupported_operations_answer_with_an_error_naming_them(server, lambda_
     import pytest
 
     unsupported = [name for name, (_, _, status) in table_rows().items() if status == "not yet"]
-    assert "ListLayers" in unsupported or "ListAliases" in unsupported
+    assert "ListCodeSigningConfigs" in unsupported
     with pytest.raises(botocore.exceptions.ClientError) as caught:
-        lambda_client.list_layers()
+        lambda_client.list_code_signing_configs()
     error = caught.value.response["Error"]
     assert error["Code"] == "NotImplementedException"
-    assert "ListLayers" in error["Message"]
+    assert "ListCodeSigningConfigs" in error["Message"]
     assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 501

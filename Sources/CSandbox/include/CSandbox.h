@@ -1,0 +1,52 @@
+// The two steps of building an execution environment that must run as raw
+// system calls: making a network namespace with a listening socket in it, and
+// starting bubblewrap as an unprivileged child that joins that namespace and
+// its cgroups before it runs.
+#ifndef SWIFTLET_CSANDBOX_H
+#define SWIFTLET_CSANDBOX_H
+
+#include <sys/types.h>
+
+/// Creates a network namespace with its loopback interface up and a TCP
+/// socket listening on 127.0.0.1:`port` inside it. The calling thread enters
+/// the new namespace only for the duration of the call. Stores the listening
+/// socket (non-blocking, close-on-exec) and a descriptor of the namespace.
+/// Returns 0, or an errno value with `*step` naming the call that failed.
+int swiftlet_netns_listener(int port, int *listener, int *netns, const char **step);
+
+/// What the child does between clone and exec, in this order.
+struct swiftlet_sandbox_child {
+    /// A network namespace to join with setns, or -1 to keep the parent's.
+    int netns_fd;
+    /// Open `cgroup.procs` files the child writes itself into; -1 entries are skipped.
+    const int *cgroup_fds;
+    int cgroup_fd_count;
+    /// When non-NULL: the child enters a private mount namespace, mounts a
+    /// small tmpfs on `stage_root` (an existing directory) and bind-mounts each
+    /// `stage_sources[i]` at `stage_root/i`, so that the unprivileged bwrap can
+    /// reach trees whose host path it could not walk.
+    const char *stage_root;
+    const char *const *stage_sources;
+    int stage_count;
+    /// Descriptors that must survive exec (their close-on-exec flag is cleared).
+    const int *inherit_fds;
+    int inherit_fd_count;
+    int stdin_fd, stdout_fd, stderr_fd;
+    uid_t uid;
+    gid_t gid;
+};
+
+/// Starts `path` (bubblewrap) as described by `child`, in a new session, with
+/// every signal at its default disposition. Returns 0 and stores the pid, or
+/// an errno value with `*step` naming the call that failed in the child.
+int swiftlet_sandbox_spawn(const char *path, char *const argv[], char *const envp[],
+                           const struct swiftlet_sandbox_child *child, pid_t *pid,
+                           const char **step);
+
+/// memfd_create(name, MFD_CLOEXEC): an anonymous file, for handing bytes to a child.
+int swiftlet_memfd(const char *name);
+/// Blocks until the process behind `pidfd` exits and reaps it; returns 0 or
+/// an errno value (ECHILD when it was reaped already).
+int swiftlet_wait_pidfd(int pidfd);
+
+#endif

@@ -1,0 +1,381 @@
+import Dispatch
+import Foundation
+import Store
+import Synchronization
+
+/// Settings of asynchronous delivery; each is a `swiftlet serve` option.
+public struct AsyncQueueConfiguration: Sendable {
+    /// Delay before the first retry of a function error; the second waits twice as long
+    /// (AWS: about one minute, then two).
+    public var retryBaseDelay: Duration = .seconds(60)
+    /// Deliveries running at once across all functions.
+    public var maximumConcurrentDeliveries = 64
+    /// Deliveries running at once for one function.
+    public var maximumConcurrentDeliveriesPerFunction = 32
+    /// Longest wait between retries of a throttled or failed placement.
+    public var maximumBackoff: Duration = .seconds(300)
+
+    public init() {}
+}
+
+/// Counters an operator reads from `/metrics`.
+public struct AsyncQueueMetrics: Sendable {
+    public var accepted = 0
+    public var succeeded = 0
+    public var retried = 0
+    public var sentToDestination = 0
+    public var dropped = 0
+    public var queued = 0
+}
+
+/// Resolves what an asynchronous event runs; nil when the function or qualifier is gone.
+public typealias AsyncTargetResolver = @Sendable (_ functionName: String, _ qualifier: String) -> InvocationTarget?
+
+/// The asynchronous invocation queue: accepts events durably (group commit),
+/// delivers them at least once, retries function errors and throttles as Lambda
+/// does, and routes outcomes to destinations.
+public final class AsyncQueue: Sendable {
+    private let store: any AsyncEventStore
+    private let invoker: Invoker
+    private let configuration: AsyncQueueConfiguration
+    private let resolve: AsyncTargetResolver
+    private let flushLogs: @Sendable () -> Void
+    private let committer: GroupCommitter
+    private let dispatcher: Dispatcher
+    let metrics = Mutex(AsyncQueueMetrics())
+
+    public init(
+        store: any AsyncEventStore, invoker: Invoker, configuration: AsyncQueueConfiguration,
+        flushLogs: @escaping @Sendable () -> Void = {}, resolve: @escaping AsyncTargetResolver
+    ) {
+        self.store = store
+        self.invoker = invoker
+        self.configuration = configuration
+        self.flushLogs = flushLogs
+        self.resolve = resolve
+        self.committer = GroupCommitter(store: store)
+        self.dispatcher = Dispatcher(configuration: configuration)
+    }
+
+    /// Loads what was queued before a restart (including events that were being
+    /// delivered when the process died: they are delivered again) and starts delivering.
+    public func start() throws {
+        let recovered = try store.allAsyncEvents()
+        metrics.withLock { $0.queued = recovered.count }
+        let handler: @Sendable (AsyncEvent) async -> Void = { [self] event in await self.deliver(event) }
+        let dispatcher = dispatcher
+        // Unstructured: the dispatcher lives as long as the server; events enqueued
+        // before it starts wait in it and are pumped when it does.
+        Task { await dispatcher.start(deliver: handler, with: recovered) }
+    }
+
+    /// Stores `event` durably and schedules it; returns once it is on disk.
+    public func enqueue(_ event: AsyncEvent) async throws(StoreError) -> AsyncEvent {
+        let stored = try await committer.commit(event)
+        metrics.withLock {
+            $0.accepted += 1
+            $0.queued += 1
+        }
+        await dispatcher.add([stored])
+        return stored
+    }
+
+    /// A snapshot of the counters.
+    public func currentMetrics() -> AsyncQueueMetrics {
+        metrics.withLock { $0 }
+    }
+
+    // MARK: Delivery
+
+    private func deliver(_ queued: AsyncEvent) async {
+        var event = queued
+        let settings = self.settings(for: event)
+        let now = epochMilliseconds()
+        guard let target = resolve(event.functionName, event.qualifier) else {
+            OperatorLog.warning("dropping an asynchronous event: its function no longer exists",
+                                ["event.request_id": event.requestId, "function.name": event.functionName])
+            finish(event, followUps: [], outcome: \.dropped)
+            return
+        }
+        let functionArn = Self.qualifiedArn(target, qualifier: event.qualifier)
+        if now - event.enqueuedMilliseconds > Int64(settings.maximumAgeSeconds) * 1000 {
+            fail(event, functionArn: functionArn, condition: .eventAgeExceeded, result: nil, settings: settings)
+            return
+        }
+        let result: InvokeResult
+        do {
+            result = try await invoker.invoke(target, InvokeRequest(requestId: event.requestId, payload: event.payload))
+        } catch where error.code == .shuttingDown {
+            return  // Still on disk; delivered after the restart.
+        } catch {
+            await retryPlacement(event)
+            return
+        }
+        event.attempts += 1
+        if result.functionError == nil {
+            let records = settings.onSuccess.map {
+                destinationEvent(for: event, destination: $0, functionArn: functionArn, condition: .success, result: result)
+            }
+            finish(event, followUps: records.map { [$0] } ?? [], outcome: \.succeeded)
+        } else if event.attempts > settings.maximumRetryAttempts {
+            fail(event, functionArn: functionArn, condition: .retriesExhausted, result: result, settings: settings)
+        } else {
+            let delay = configuration.retryBaseDelay * event.attempts
+            reschedule(event, after: delay)
+        }
+    }
+
+    private func fail(
+        _ event: AsyncEvent, functionArn: String, condition: DestinationRecord.Condition, result: InvokeResult?,
+        settings: Settings
+    ) {
+        guard let destination = settings.onFailure else {
+            OperatorLog.warning("dropping an asynchronous event: it failed and has no failure destination",
+                                ["event.request_id": event.requestId, "function.name": event.functionName,
+                                 "event.condition": condition.rawValue])
+            finish(event, followUps: [], outcome: \.dropped)
+            return
+        }
+        let record = destinationEvent(
+            for: event, destination: destination, functionArn: functionArn, condition: condition, result: result)
+        finish(event, followUps: [record], outcome: \.sentToDestination)
+    }
+
+    private func finish(_ event: AsyncEvent, followUps: [AsyncEvent], outcome: WritableKeyPath<AsyncQueueMetrics, Int>) {
+        // An event leaves the queue only after its invocation's log lines are stored,
+        // so its logs are evidence of delivery even across a kill -9.
+        flushLogs()
+        do {
+            let stored = try store.completeAsyncEvent(id: event.id, enqueueing: followUps)
+            metrics.withLock {
+                $0[keyPath: outcome] += 1
+                $0.queued += stored.count - 1
+            }
+            let dispatcher = dispatcher
+            Task { await dispatcher.done(event, adding: stored) }
+        } catch {
+            // The event stays on disk and is delivered again after a restart.
+            OperatorLog.warning("could not record an asynchronous outcome", ["event.request_id": event.requestId])
+            let dispatcher = dispatcher
+            Task { await dispatcher.done(event, adding: []) }
+        }
+    }
+
+    private func reschedule(_ event: AsyncEvent, after delay: Duration) {
+        var next = event
+        next.nextAttemptMilliseconds = epochMilliseconds() + Int64(delay.components.seconds * 1000)
+            + delay.components.attoseconds / 1_000_000_000_000_000
+        try? store.rescheduleAsyncEvent(
+            id: next.id, attempts: next.attempts, nextAttemptMilliseconds: next.nextAttemptMilliseconds)
+        metrics.withLock { $0.retried += 1 }
+        let dispatcher = dispatcher
+        Task { await dispatcher.done(event, adding: [next]) }
+    }
+
+    /// Throttles and placement failures back off exponentially until the event's maximum age.
+    private func retryPlacement(_ event: AsyncEvent) async {
+        let placements = await dispatcher.notePlacementFailure(event.id)
+        let seconds = min(Double(configuration.maximumBackoff.components.seconds), pow(2, Double(placements - 1)))
+        reschedule(event, after: .milliseconds(Int(seconds * 1000)))
+    }
+
+    // MARK: Settings and destinations
+
+    private struct Settings {
+        var maximumRetryAttempts = 2
+        var maximumAgeSeconds = 21_600
+        var onSuccess: String?
+        var onFailure: String?
+    }
+
+    private func settings(for event: AsyncEvent) -> Settings {
+        var settings = Settings()
+        guard let record = (try? store.eventInvokeConfig(functionName: event.functionName, qualifier: event.qualifier))
+            ?? nil
+        else { return settings }
+        settings.maximumRetryAttempts = record.maximumRetryAttempts ?? 2
+        settings.maximumAgeSeconds = record.maximumEventAgeSeconds ?? 21_600
+        settings.onSuccess = record.onSuccessDestination
+        settings.onFailure = record.onFailureDestination
+        return settings
+    }
+
+    private func destinationEvent(
+        for event: AsyncEvent, destination: String, functionArn: String, condition: DestinationRecord.Condition,
+        result: InvokeResult?
+    ) -> AsyncEvent {
+        let parts = destination.split(separator: ":", omittingEmptySubsequences: false).map(String.init)
+        let name = parts.count > 6 ? parts[6] : destination
+        let qualifier = parts.count > 7 ? parts[7] : "$LATEST"
+        let now = epochMilliseconds()
+        return AsyncEvent(
+            requestId: UUID().uuidString.lowercased(), functionName: name, qualifier: qualifier,
+            payload: DestinationRecord.make(event: event, functionArn: functionArn, condition: condition, result: result),
+            enqueuedMilliseconds: now, nextAttemptMilliseconds: now)
+    }
+
+    private static func qualifiedArn(_ target: InvocationTarget, qualifier: String) -> String {
+        let function = target.function
+        return "arn:aws:lambda:\(function.region):\(function.accountId):function:\(function.name):\(qualifier)"
+    }
+}
+
+/// Batches concurrent enqueues into one transaction: the first waiter's fsync
+/// carries everyone who arrived while the previous one ran.
+final class GroupCommitter: Sendable {
+    private struct Waiter {
+        var event: AsyncEvent
+        var continuation: CheckedContinuation<AsyncEvent, any Error>
+    }
+
+    private let store: any AsyncEventStore
+    private let pending = Mutex<[Waiter]>([])
+    private let wake = DispatchSemaphore(value: 0)
+
+    init(store: any AsyncEventStore) {
+        self.store = store
+        let thread = Thread { [self] in run() }
+        thread.name = "swiftlet-async-commit"
+        thread.start()
+    }
+
+    func commit(_ event: AsyncEvent) async throws(StoreError) -> AsyncEvent {
+        do {
+            return try await withCheckedThrowingContinuation { continuation in
+                let first = pending.withLock { waiters in
+                    waiters.append(Waiter(event: event, continuation: continuation))
+                    return waiters.count == 1
+                }
+                if first {
+                    wake.signal()
+                }
+            }
+        } catch let error as StoreError {
+            throw error
+        } catch {
+            throw StoreError(.io, "could not store the event")
+        }
+    }
+
+    /// The committer thread lives as long as the process; it sleeps while idle.
+    private func run() {
+        while true {
+            wake.wait()
+            while true {
+                let batch = pending.withLock { waiters -> [Waiter] in
+                    defer { waiters.removeAll(keepingCapacity: true) }
+                    return waiters
+                }
+                if batch.isEmpty {
+                    break
+                }
+                do {
+                    let stored = try store.enqueueAsyncEvents(batch.map(\.event))
+                    for (waiter, event) in zip(batch, stored) {
+                        waiter.continuation.resume(returning: event)
+                    }
+                } catch {
+                    for waiter in batch {
+                        waiter.continuation.resume(throwing: error)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Decides which queued event runs next: due events in id order, within the
+/// global and per-function delivery limits.
+actor Dispatcher {
+    private let configuration: AsyncQueueConfiguration
+    private var waiting: [AsyncEvent] = []
+    private var running: [String: Int] = [:]
+    private var runningTotal = 0
+    private var placementFailures: [Int64: Int] = [:]
+    private var deliver: (@Sendable (AsyncEvent) async -> Void)?
+    private var timer: Task<Void, Never>?
+    private var timerDeadline: Int64 = .max
+
+    init(configuration: AsyncQueueConfiguration) {
+        self.configuration = configuration
+    }
+
+    func start(deliver: @escaping @Sendable (AsyncEvent) async -> Void, with recovered: [AsyncEvent]) {
+        self.deliver = deliver
+        add(recovered)
+    }
+
+    func add(_ events: [AsyncEvent]) {
+        for event in events {
+            insert(event)
+        }
+        pump()
+    }
+
+    func done(_ event: AsyncEvent, adding events: [AsyncEvent]) {
+        running[event.functionName, default: 1] -= 1
+        runningTotal -= 1
+        if events.allSatisfy({ $0.id != event.id }) {
+            placementFailures[event.id] = nil
+        }
+        add(events)
+    }
+
+    func notePlacementFailure(_ id: Int64) -> Int {
+        placementFailures[id, default: 0] += 1
+        return placementFailures[id, default: 1]
+    }
+
+    private func insert(_ event: AsyncEvent) {
+        // Kept sorted by due time, then arrival: new events almost always go at the end.
+        var index = waiting.endIndex
+        while index > waiting.startIndex {
+            let previous = waiting[index - 1]
+            if (previous.nextAttemptMilliseconds, previous.id) <= (event.nextAttemptMilliseconds, event.id) {
+                break
+            }
+            index -= 1
+        }
+        waiting.insert(event, at: index)
+    }
+
+    private func pump() {
+        guard let deliver else { return }
+        let now = epochMilliseconds()
+        var index = 0
+        while index < waiting.count, runningTotal < configuration.maximumConcurrentDeliveries {
+            let event = waiting[index]
+            if event.nextAttemptMilliseconds > now {
+                break
+            }
+            guard running[event.functionName, default: 0] < configuration.maximumConcurrentDeliveriesPerFunction else {
+                index += 1
+                continue
+            }
+            waiting.remove(at: index)
+            running[event.functionName, default: 0] += 1
+            runningTotal += 1
+            Task { await deliver(event) }
+        }
+        armTimer()
+    }
+
+    /// Wakes the pump when the earliest future event becomes due.
+    private func armTimer() {
+        let now = epochMilliseconds()
+        guard let next = waiting.first(where: { $0.nextAttemptMilliseconds > now })?.nextAttemptMilliseconds,
+            next < timerDeadline
+        else { return }
+        timer?.cancel()
+        timerDeadline = next
+        timer = Task { [weak self] in
+            try? await Task.sleep(for: .milliseconds(max(1, next - epochMilliseconds())))
+            await self?.timerFired()
+        }
+    }
+
+    private func timerFired() {
+        timerDeadline = .max
+        pump()
+    }
+}

@@ -1,0 +1,214 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Where this server may make cgroups for its environments, detected once.
+public enum CgroupHierarchy: Sendable, Equatable {
+    /// cgroup v1: one directory per controller (memory, pids, cpu), each the
+    /// server's own cgroup in that hierarchy plus `swiftlet/`.
+    case v1(memory: String, pids: String?, cpu: String?)
+    /// cgroup v2: the server's own cgroup's sibling `swiftlet/` subtree.
+    case v2(String)
+
+    /// Reads /proc/self/cgroup and the mounts under /sys/fs/cgroup.
+    public static func detect(root: String = "/sys/fs/cgroup") -> CgroupHierarchy? {
+        guard let membership = Kernel.read("/proc/self/cgroup") else { return nil }
+        let own = parse(membership)
+        if Kernel.exists(root + "/cgroup.controllers"), let path = own[""] {
+            // The server's cgroup may hold processes, so environments go beside
+            // it (no internal processes in v2), under its parent.
+            let parent = path == "/" ? "" : String(path[..<(path.lastIndex(of: "/") ?? path.startIndex)])
+            return .v2(root + parent + "/swiftlet")
+        }
+        func base(_ controller: String) -> String? {
+            guard let path = own[controller], Kernel.exists("\(root)/\(controller)/cgroup.procs") else { return nil }
+            return "\(root)/\(controller)\(path == "/" ? "" : path)/swiftlet"
+        }
+        guard let memory = base("memory") else { return nil }
+        return .v1(memory: memory, pids: base("pids"), cpu: base("cpu"))
+    }
+
+    /// Maps each controller (and "" for v2) to the server's path in it.
+    static func parse(_ membership: String) -> [String: String] {
+        var paths: [String: String] = [:]
+        for line in membership.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2, omittingEmptySubsequences: false)
+            guard fields.count == 3 else { continue }
+            let path = String(fields[2])
+            if fields[1].isEmpty {
+                paths[""] = path
+            }
+            for controller in fields[1].split(separator: ",") {
+                paths[String(controller)] = path
+            }
+        }
+        return paths
+    }
+}
+
+/// The limits written into an environment's cgroup.
+public struct CgroupLimits: Sendable, Equatable {
+    public var memoryBytes: Int
+    public var pids: Int
+    /// cpu.shares (v1; 1024 is one CPU's worth) for the memory size.
+    public var cpuShares: Int
+    /// cpu.weight (v2; 100 is the default) for the memory size.
+    public var cpuWeight: Int
+
+    /// One vCPU's worth of CPU per 1,769 MB, as on AWS.
+    public static let megabytesPerVCPU = 1769
+
+    public init(memoryMegabytes: Int, pids: Int) {
+        memoryBytes = memoryMegabytes * 1_048_576
+        self.pids = pids
+        cpuShares = max(2, 1024 * memoryMegabytes / Self.megabytesPerVCPU)
+        cpuWeight = min(10_000, max(1, 100 * memoryMegabytes / Self.megabytesPerVCPU))
+    }
+
+    /// The knobs to write, in order, for each kind of directory.
+    func settings(for hierarchy: CgroupHierarchy) -> [(controller: String, file: String, value: String)] {
+        switch hierarchy {
+        case .v1:
+            // The memory limit comes before memory+swap, which may not be lower.
+            [
+                ("memory", "memory.limit_in_bytes", String(memoryBytes)),
+                ("memory", "memory.memsw.limit_in_bytes", String(memoryBytes)),
+                ("pids", "pids.max", String(pids)),
+                ("cpu", "cpu.shares", String(cpuShares)),
+            ]
+        case .v2:
+            [
+                ("", "memory.max", String(memoryBytes)),
+                ("", "memory.swap.max", "0"),
+                ("", "memory.oom.group", "1"),
+                ("", "pids.max", String(pids)),
+                ("", "cpu.weight", String(cpuWeight)),
+            ]
+        }
+    }
+}
+
+/// One environment's cgroup (a directory per controller on v1).
+public final class EnvironmentCgroup: Sendable {
+    let hierarchy: CgroupHierarchy
+    /// Controller name ("" on v2) to directory.
+    let directories: [(controller: String, path: String)]
+
+    /// Creates the cgroup and writes `limits`; on failure removes what it made.
+    init(hierarchy: CgroupHierarchy, name: String, limits: CgroupLimits) throws(SandboxError) {
+        self.hierarchy = hierarchy
+        switch hierarchy {
+        case .v1(let memory, let pids, let cpu):
+            directories = [("memory", memory), ("pids", pids), ("cpu", cpu)].compactMap { entry in
+                entry.1.map { (entry.0, $0 + "/" + name) }
+            }
+        case .v2(let base):
+            directories = [("", base + "/" + name)]
+        }
+        do {
+            for (_, path) in directories {
+                let base = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
+                try Kernel.makeDirectory(base, existingIsFine: true)
+                if case .v2 = hierarchy {
+                    // Children of the subtree get the controllers; already on is fine.
+                    try? Kernel.write("+memory +pids +cpu", to: base + "/cgroup.subtree_control")
+                }
+                try Kernel.makeDirectory(path)
+            }
+            for setting in limits.settings(for: hierarchy) {
+                guard let directory = directory(setting.controller) else { continue }
+                let path = directory + "/" + setting.file
+                // memsw exists only with swap accounting; without it there is no swap to limit.
+                if setting.file == "memory.memsw.limit_in_bytes" || setting.file == "memory.swap.max",
+                    !Kernel.exists(path)
+                {
+                    continue
+                }
+                try Kernel.write(setting.value, to: path)
+            }
+        } catch {
+            remove()
+            throw error
+        }
+    }
+
+    /// Opens each directory's `cgroup.procs` for the child to write itself into.
+    func openProcs() throws(SandboxError) -> [Int32] {
+        var descriptors: [Int32] = []
+        for (_, path) in directories {
+            do {
+                descriptors.append(try Kernel.open(path + "/cgroup.procs", O_WRONLY | O_CLOEXEC, step: "open"))
+            } catch {
+                descriptors.forEach { close($0) }
+                throw error
+            }
+        }
+        return descriptors
+    }
+
+    /// True once the kernel's OOM killer has killed a process of this cgroup.
+    public var wasKilledForMemory: Bool {
+        let file = isV2 ? "memory.events" : "memory.oom_control"
+        guard let directory = directory(isV2 ? "" : "memory"), let text = Kernel.read(directory + "/" + file) else {
+            return false
+        }
+        return Self.counter("oom_kill", in: text) > 0
+    }
+
+    /// The most memory the environment has used, in bytes.
+    public var peakMemoryBytes: Int {
+        let file = isV2 ? "memory.peak" : "memory.max_usage_in_bytes"
+        guard let directory = directory(isV2 ? "" : "memory"), let text = Kernel.read(directory + "/" + file) else {
+            return 0
+        }
+        return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 0
+    }
+
+    /// Kills every process in the cgroup, waits until it is empty and removes it.
+    /// Blocks: call off the event loop.
+    func destroy() {
+        if isV2, let directory = directory(""), Kernel.exists(directory + "/cgroup.kill") {
+            try? Kernel.write("1", to: directory + "/cgroup.kill")
+        }
+        for _ in 0..<1000 {
+            let pids = directories.flatMap { Kernel.read($0.path + "/cgroup.procs")?.split(separator: "\n") ?? [] }
+            if pids.isEmpty {
+                break
+            }
+            for pid in pids {
+                if let number = pid_t(pid) {
+                    kill(number, SIGKILL)
+                }
+            }
+            usleep(1000)
+        }
+        remove()
+    }
+
+    private func remove() {
+        for (_, path) in directories.reversed() {
+            for _ in 0..<100 where rmdir(path) != 0 && errno == EBUSY {
+                usleep(1000)
+            }
+        }
+    }
+
+    private var isV2: Bool {
+        if case .v2 = hierarchy { return true }
+        return false
+    }
+
+    private func directory(_ controller: String) -> String? {
+        directories.first { $0.controller == controller }?.path
+    }
+
+    static func counter(_ name: String, in text: String) -> Int {
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: " ")
+            if fields.count == 2, fields[0] == name {
+                return Int(fields[1]) ?? 0
+            }
+        }
+        return 0
+    }
+}

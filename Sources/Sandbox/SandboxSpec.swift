@@ -1,0 +1,94 @@
+/// How one execution environment is isolated: what it sees, what it may use.
+///
+/// Paths inside the sandbox follow AWS Lambda's layout: code at `/var/task`,
+/// the runtime client at `/var/runtime`, a private `/tmp`.
+public struct SandboxSpec: Sendable, Equatable {
+    /// The function's unpacked code on the host, shown read-only at `/var/task`.
+    public var codeDirectory: String
+    /// The runtime client's directory on the host, shown read-only at
+    /// `/var/runtime`; nil for custom runtimes, whose bootstrap is in the code.
+    public var runtimeDirectory: String?
+    /// Host directories shown read-only at a path of their own, trusted by the
+    /// operator (`swiftlet serve --sandbox-bind`).
+    public var extraReadOnly: [ReadOnlyBind]
+    /// The cgroup's memory limit; swap is not allowed.
+    public var memoryMegabytes: Int
+    /// The size of the private `/tmp`.
+    public var ephemeralStorageMegabytes: Int
+    /// Processes and threads the environment may have at once.
+    public var pidsLimit: Int
+    /// The port the Runtime API listens on inside the environment's own network
+    /// namespace; nil shares the server's network (no network isolation).
+    public var runtimeAPIPort: Int?
+    /// The unprivileged user and group the runtime runs as, on the host too.
+    public var uid: UInt32
+    public var gid: UInt32
+
+    public init(
+        codeDirectory: String, runtimeDirectory: String?, extraReadOnly: [ReadOnlyBind] = [],
+        memoryMegabytes: Int, ephemeralStorageMegabytes: Int, pidsLimit: Int = 1024,
+        runtimeAPIPort: Int? = SandboxSpec.runtimeAPIPort, uid: UInt32 = SandboxSpec.sandboxUser,
+        gid: UInt32 = SandboxSpec.sandboxUser
+    ) {
+        self.codeDirectory = codeDirectory
+        self.runtimeDirectory = runtimeDirectory
+        self.extraReadOnly = extraReadOnly
+        self.memoryMegabytes = memoryMegabytes
+        self.ephemeralStorageMegabytes = ephemeralStorageMegabytes
+        self.pidsLimit = pidsLimit
+        self.runtimeAPIPort = runtimeAPIPort
+        self.uid = uid
+        self.gid = gid
+    }
+
+    /// Where the code is inside (LAMBDA_TASK_ROOT).
+    public static let taskRoot = "/var/task"
+    /// Where the runtime client is inside (LAMBDA_RUNTIME_DIR).
+    public static let runtimeRoot = "/var/runtime"
+    /// The Runtime API's address inside, as on AWS.
+    public static let runtimeAPIPort = 9001
+    /// The host uid and gid sandboxes run as; no host account needs to exist.
+    public static let sandboxUser: UInt32 = 990
+
+    /// The host file a path inside the sandbox refers to, for checking an entry
+    /// point before starting; nil when the path is not one of the bound trees.
+    public func hostPath(of sandboxPath: String) -> String? {
+        if let rest = Self.suffix(of: sandboxPath, under: Self.taskRoot) {
+            return codeDirectory + rest
+        }
+        if let runtimeDirectory, let rest = Self.suffix(of: sandboxPath, under: Self.runtimeRoot) {
+            return runtimeDirectory + rest
+        }
+        for bind in extraReadOnly {
+            if let rest = Self.suffix(of: sandboxPath, under: bind.destination) {
+                return bind.source + rest
+            }
+        }
+        return nil
+    }
+
+    private static func suffix(of path: String, under root: String) -> String? {
+        guard path == root || path.hasPrefix(root + "/") else { return nil }
+        return String(path.dropFirst(root.count))
+    }
+}
+
+/// A host directory shown read-only inside every sandbox.
+public struct ReadOnlyBind: Sendable, Equatable {
+    public var source: String
+    public var destination: String
+
+    public init(source: String, destination: String) {
+        self.source = source
+        self.destination = destination
+    }
+
+    /// Parses `HOST[:SANDBOX]`; both must be absolute. The destination defaults to the source.
+    public init?(parsing text: String) {
+        let parts = text.split(separator: ":", maxSplits: 1).map(String.init)
+        guard let source = parts.first, source.hasPrefix("/") else { return nil }
+        let destination = parts.count == 2 ? parts[1] : source
+        guard destination.hasPrefix("/"), !destination.split(separator: "/").contains("..") else { return nil }
+        self.init(source: source, destination: destination)
+    }
+}
