@@ -38,13 +38,15 @@ public final class ControlAPI: HTTPHandler {
     private let lambda: LambdaService
     private let logs: LogsService
     private let eventInvokeConfigs: EventInvokeConfigService
+    private let concurrency: ConcurrencyService
+    private let concurrencyStore: any ConcurrencyStore
     private let ready: @Sendable () -> Bool
     /// The asynchronous invocation queue behind `InvocationType: Event` and InvokeAsync.
     public let asyncQueue: AsyncQueue
     private let invoker: Invoker
 
     public init(
-        configuration: ControlAPIConfiguration, store: any Store & AsyncEventStore, invoker: Invoker,
+        configuration: ControlAPIConfiguration, store: any Store & AsyncEventStore & ConcurrencyStore, invoker: Invoker,
         asyncConfiguration: AsyncQueueConfiguration = .init(), flushLogs: @escaping @Sendable () -> Void = {},
         ready: @escaping @Sendable () -> Bool = { true }
     ) {
@@ -63,11 +65,18 @@ public final class ControlAPI: HTTPHandler {
         self.invoker = invoker
         self.logs = LogsService(store: store)
         self.eventInvokeConfigs = EventInvokeConfigService(store: store, asyncStore: store)
+        self.concurrency = ConcurrencyService(
+            store: store, concurrency: store, invoker: invoker, accountLimit: configuration.accountConcurrencyLimit)
+        self.concurrencyStore = store
         self.ready = ready
     }
 
-    /// Recovers the queued events of an earlier run and starts delivering.
-    public func startAsyncDelivery() throws {
+    /// Hands the stored reservations to the invoker, recovers the queued events of an
+    /// earlier run and starts delivering.
+    public func start() throws {
+        for (function, value) in try concurrencyStore.allReservedConcurrency() {
+            invoker.setReservedConcurrency(value, for: function)
+        }
         try asyncQueue.start()
     }
 
@@ -165,7 +174,12 @@ public final class ControlAPI: HTTPHandler {
             "DeleteLayerVersion", "AddLayerVersionPermission", "GetLayerVersionPolicy", "RemoveLayerVersionPermission":
             return try lambda.performLayerOperation(operation, parameters, request, context)
         case "GetAccountSettings":
-            return try lambda.getAccountSettings(context, concurrencyLimit: configuration.accountConcurrencyLimit)
+            return try lambda.getAccountSettings(
+                context, concurrencyLimit: configuration.accountConcurrencyLimit,
+                unreserved: concurrency.unreservedConcurrency())
+        case "PutFunctionConcurrency": return try concurrency.put(request, context, name: name)
+        case "GetFunctionConcurrency": return try concurrency.get(context, name: name)
+        case "DeleteFunctionConcurrency": return try concurrency.delete(context, name: name)
         default:
             throw AWSError(status: 501, code: "NotImplementedException",
                            message: "Swiftlet does not implement the Lambda operation \(operation) yet.")

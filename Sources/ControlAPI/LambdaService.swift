@@ -150,13 +150,13 @@ struct LambdaService: Sendable {
         return HTTPResponse(status: 204, headers: ["X-Amzn-RequestId": context.requestId])
     }
 
-    func getAccountSettings(_ context: RequestContext, concurrencyLimit: Int) throws(AWSError) -> HTTPResponse {
+    func getAccountSettings(_ context: RequestContext, concurrencyLimit: Int, unreserved: Int) throws(AWSError) -> HTTPResponse {
         let count = (try? store.listFunctions(after: nil, limit: 100_000).count) ?? 0
         let document: JSONValue = [
             "AccountLimit": [
                 "TotalCodeSize": 80_530_636_800, "CodeSizeUnzipped": 262_144_000, "CodeSizeZipped": 52_428_800,
                 "ConcurrentExecutions": .number(Double(concurrencyLimit)),
-                "UnreservedConcurrentExecutions": .number(Double(concurrencyLimit)),
+                "UnreservedConcurrentExecutions": .number(Double(unreserved)),
             ],
             "AccountUsage": ["TotalCodeSize": 0, "FunctionCount": .number(Double(count))],
         ]
@@ -243,12 +243,14 @@ struct LambdaService: Sendable {
     }
 
     /// What an asynchronous event of `function` and `qualifier` runs now, or nil if it is gone.
+    /// An alias is resolved (with its routing weights) at each delivery, as on AWS.
     func asyncTarget(functionName: String, qualifier: String) -> InvocationTarget? {
-        guard let record = try? store.function(named: functionName, version: qualifier) ?? nil,
+        guard let latest = try? store.function(named: functionName) ?? nil else { return nil }
+        let context = RequestContext(requestId: "", region: latest.region, accountId: latest.accountId)
+        guard let record = try? lookup(functionName, qualifier: qualifier, context, routing: true),
             let directory = try? code.directory(sha256Hex: record.codeSha256Hex)
         else { return nil }
-        let context = "arn:aws:lambda:\(record.region):\(record.accountId):function:\(functionName)"
-        let invoked = qualifier == "$LATEST" ? context : "\(context):\(qualifier)"
+        let invoked = context.functionArn(functionName, qualifier: qualifier == "$LATEST" ? nil : qualifier)
         return InvocationTarget(function: record, invokedFunctionArn: invoked, codeDirectory: directory)
     }
 

@@ -9,6 +9,14 @@ struct RequestContext: Sendable {
     /// `http://host:port` as the client addressed the server, for URLs we hand out.
     let baseURL: String
 
+    /// A context for work that no request started (delivering a queued event).
+    init(requestId: String, region: String, accountId: String) {
+        self.requestId = requestId
+        self.region = region
+        self.accountId = accountId
+        self.baseURL = "http://127.0.0.1"
+    }
+
     init(request: HTTPRequest, accountId: String, defaultRegion: String) {
         requestId = UUID().uuidString.lowercased()
         region = Self.credentialScopeRegion(request.headers["Authorization"]) ?? defaultRegion

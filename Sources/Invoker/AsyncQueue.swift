@@ -108,6 +108,14 @@ public final class AsyncQueue: Sendable {
         } catch where error.code == .shuttingDown {
             return  // Still on disk; delivered after the restart.
         } catch {
+            // Reserved concurrency 0 turns a function off: its events go straight to
+            // the failure path, without retries, as on AWS.
+            if error.reason == "ReservedFunctionConcurrentInvocationLimitExceeded",
+                await invoker.reservedConcurrency(of: event.functionName) == 0
+            {
+                fail(event, functionArn: functionArn, condition: .retriesExhausted, result: nil, settings: settings)
+                return
+            }
             await retryPlacement(event)
             return
         }

@@ -17,6 +17,8 @@ public final class Invoker: @unchecked Sendable {
     private var environments: [String: Environment] = [:]
     private var currentRevision: [String: String] = [:]
     private var accepting = true
+    /// Reserved concurrency by function name; the rest of the account limit is shared.
+    private var reserved: [String: Int] = [:]
 
     public init(loop: EventLoop, sink: any LogSink, configuration: InvokerConfiguration) {
         self.loop = loop
@@ -41,6 +43,16 @@ public final class Invoker: @unchecked Sendable {
     /// Environments currently alive (idle, busy or initialising).
     public func environmentCount() async -> Int {
         (try? await loop.submit { [self] in environments.count }) ?? 0
+    }
+
+    /// Sets (or with nil, removes) `functionName`'s reserved concurrency.
+    public func setReservedConcurrency(_ value: Int?, for functionName: String) {
+        loop.execute { [self] in reserved[functionName] = value }
+    }
+
+    /// `functionName`'s reserved concurrency, if it has one.
+    public func reservedConcurrency(of functionName: String) async -> Int? {
+        (try? await loop.submit { [self] in reserved[functionName] }) ?? nil
     }
 
     /// Stops idle environments of `functionName`; busy ones stop when they finish.
@@ -84,13 +96,12 @@ public final class Invoker: @unchecked Sendable {
             return completion(.failure(InvokeError(code: .shuttingDown, message: "Swiftlet is shutting down", reason: nil)))
         }
         retireStale(target)
+        if let throttle = admissionError(for: target.function.name) {
+            return completion(.failure(throttle))
+        }
         if let environment = idle[target.poolKey]?.popLast() {
             environment.run(request) { completion(.success($0)) }
             return
-        }
-        guard environments.count < configuration.accountConcurrencyLimit else {
-            return completion(.failure(InvokeError(
-                code: .throttled, message: "Rate Exceeded.", reason: "ConcurrentInvocationLimitExceeded")))
         }
         let environment = Environment(target: target, loop: loop, sink: sink, configuration: configuration) {
             [weak self] in self?.environmentDidRelease($0)
@@ -105,6 +116,30 @@ public final class Invoker: @unchecked Sendable {
         }
         environments[environment.id] = environment
         environment.run(request) { completion(.success($0)) }
+    }
+
+    /// Concurrency is the number of environments running or initialising an
+    /// invocation. A function with a reservation may use exactly that many; the
+    /// others share what the reservations leave of the account limit.
+    private func admissionError(for functionName: String) -> InvokeError? {
+        func active(_ include: (Environment) -> Bool) -> Int {
+            environments.values.reduce(0) { count, environment in
+                let running = environment.status == .busy || environment.status == .initializing
+                return running && include(environment) ? count + 1 : count
+            }
+        }
+        if let limit = reserved[functionName] {
+            guard active({ $0.target.function.name == functionName }) < limit else {
+                return InvokeError(
+                    code: .throttled, message: "Rate Exceeded.", reason: "ReservedFunctionConcurrentInvocationLimitExceeded")
+            }
+            return nil
+        }
+        let shared = configuration.accountConcurrencyLimit - reserved.values.reduce(0, +)
+        guard active({ reserved[$0.target.function.name] == nil }) < shared else {
+            return InvokeError(code: .throttled, message: "Rate Exceeded.", reason: "ConcurrentInvocationLimitExceeded")
+        }
+        return nil
     }
 
     /// A changed configuration makes older environments of the function unusable.

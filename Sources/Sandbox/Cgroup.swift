@@ -28,6 +28,31 @@ public enum CgroupHierarchy: Sendable, Equatable {
         return .v1(memory: memory, pids: base("pids"), cpu: base("cpu"))
     }
 
+    /// The `swiftlet/` directories environments are made in.
+    var bases: [String] {
+        switch self {
+        case .v1(let memory, let pids, let cpu): [memory, pids, cpu].compactMap { $0 }
+        case .v2(let base): [base]
+        }
+    }
+
+    /// Removes empty environment cgroups left by a server that died (named
+    /// `env-PID-N` after a server process that no longer exists).
+    func removeStale() {
+        for base in bases {
+            guard let directory = opendir(base) else { continue }
+            defer { closedir(directory) }
+            while let entry = readdir(directory) {
+                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+                let parts = name.split(separator: "-")
+                guard parts.count == 3, parts[0] == "env", let pid = pid_t(parts[1]) else { continue }
+                if kill(pid, 0) != 0 && errno == ESRCH {
+                    rmdir(base + "/" + name)
+                }
+            }
+        }
+    }
+
     /// Maps each controller (and "" for v2) to the server's path in it.
     static func parse(_ membership: String) -> [String: String] {
         var paths: [String: String] = [:]

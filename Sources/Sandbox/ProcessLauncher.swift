@@ -169,6 +169,11 @@ public enum ProcessLauncher {
         }
     }
 
+    /// Waits until every `release` so far has finished (at server shutdown).
+    public static func waitForReleases() {
+        teardown.sync {}
+    }
+
     private static let teardown = DispatchQueue(label: "swiftlet.sandbox.teardown")
 
     private static func spawn(

@@ -17,8 +17,13 @@ enum SandboxLauncher {
     /// own mount namespace) to stage the trees bubblewrap binds.
     static let stageRoot = "/run/swiftlet-sandbox"
 
-    /// The cgroup hierarchy, detected on first use.
-    static let hierarchy = CgroupHierarchy.detect()
+    /// The cgroup hierarchy, detected on first use, when cgroups a dead server
+    /// left behind are also removed.
+    static let hierarchy: CgroupHierarchy? = {
+        let hierarchy = CgroupHierarchy.detect()
+        hierarchy?.removeStale()
+        return hierarchy
+    }()
 
     private static let counter = Atomic<Int>(0)
 

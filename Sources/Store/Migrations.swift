@@ -100,6 +100,13 @@ enum Migrations {
             PRIMARY KEY (layer_name, version)
         ) WITHOUT ROWID;
         """,
+        // 4: reserved concurrency per function.
+        """
+        CREATE TABLE function_concurrency (
+            function_name TEXT NOT NULL PRIMARY KEY,
+            reserved INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings `database` up to the newest schema in one transaction, so a crash part way

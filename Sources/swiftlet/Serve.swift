@@ -47,7 +47,7 @@ enum Serve {
         let api = ControlAPI(
             configuration: apiConfiguration, store: store, invoker: invoker, asyncConfiguration: asyncConfiguration,
             flushLogs: { sink.flush() })
-        try api.startAsyncDelivery()
+        try api.start()
         let server = try await HTTPServer(address: address, loop: loop, handler: api)
 
         let retentionDays = try arguments.integer("log-retention-days") ?? 30
@@ -64,6 +64,7 @@ enum Serve {
         retention.cancel()
         server.close()
         await invoker.shutdown(gracePeriod: .seconds(5))
+        ProcessLauncher.waitForReleases()
         sink.flush()
         loop.shutdown()
         printError("swiftlet: stopped")

@@ -328,3 +328,30 @@ class TestEventInvokeConfig:
         with pytest.raises(ClientError) as raised:
             lambda_client.put_function_event_invoke_config(FunctionName="missing-fn", MaximumRetryAttempts=1)
         assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
+
+
+def test_an_event_through_an_alias_runs_the_aliased_version(lambda_client, logs_client):
+    name = create(lambda_client, MARKER)
+    version = lambda_client.publish_version(FunctionName=name)["Version"]
+    lambda_client.create_alias(FunctionName=name, Name="live", FunctionVersion=version)
+    reply = lambda_client.invoke(FunctionName=name, Qualifier="live", InvocationType="Event",
+                                 Payload=json.dumps({"id": "aliased"}))
+    assert reply["StatusCode"] == 202
+    wait_for(lambda: "aliased" in delivered_ids(logs_client, name), message="the aliased event to run")
+
+
+def test_reserved_concurrency_zero_sends_events_straight_to_the_failure_destination(lambda_client, logs_client):
+    recorder = create(lambda_client, RECORDER)
+    worker = create(lambda_client, MARKER)
+    recorder_arn = lambda_client.get_function(FunctionName=recorder)["Configuration"]["FunctionArn"]
+    lambda_client.put_function_event_invoke_config(
+        FunctionName=worker, DestinationConfig={"OnFailure": {"Destination": recorder_arn}}
+    )
+    lambda_client.put_function_concurrency(FunctionName=worker, ReservedConcurrentExecutions=0)
+    reply = lambda_client.invoke(FunctionName=worker, InvocationType="Event", Payload=b'{"id": "off"}')
+    wait_for(lambda: records(logs_client, recorder), message="the failure record")
+    record = records(logs_client, recorder)[0]
+    assert record["requestContext"]["requestId"] == reply["ResponseMetadata"]["RequestId"]
+    assert record["requestContext"]["condition"] == "RetriesExhausted"
+    assert record["requestContext"]["approximateInvokeCount"] == 0
+    assert delivered_ids(logs_client, worker) == []

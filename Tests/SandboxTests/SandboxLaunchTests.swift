@@ -1,0 +1,139 @@
+import CSandbox
+import Foundation
+import Testing
+
+@testable import Sandbox
+
+/// Starts real sandboxes: needs root, bubblewrap and a writable cgroup hierarchy.
+let canSandbox = getuid() == 0 && access(SandboxLauncher.bubblewrapPath, X_OK) == 0
+    && SandboxLauncher.hierarchy != nil
+
+@Suite(.enabled(if: canSandbox, "needs root, /usr/bin/bwrap and a writable cgroup hierarchy"))
+struct SandboxLaunchTests {
+    let codeDirectory: String
+
+    init() throws {
+        let parent = NSTemporaryDirectory() + "swiftlet-sandbox-test-\(UUID().uuidString)"
+        codeDirectory = parent + "/code"
+        try FileManager.default.createDirectory(atPath: codeDirectory, withIntermediateDirectories: true)
+        // A 0700 parent, as a real data directory often has: staging must still reach the code.
+        chmod(parent, 0o700)
+        try "#!/bin/sh\necho \"uid=$(id -u) root=$LAMBDA_TASK_ROOT\"\nls /\nexit 3\n".write(
+            toFile: codeDirectory + "/bootstrap", atomically: true, encoding: .utf8)
+        chmod(codeDirectory + "/bootstrap", 0o755)
+    }
+
+    func spec(_ executable: String = "/var/task/bootstrap") -> LaunchSpec {
+        LaunchSpec(
+            executable: executable, arguments: [], environment: ["LAMBDA_TASK_ROOT": "/var/task", "PATH": "/usr/bin:/bin"],
+            workingDirectory: "/var/task",
+            sandbox: SandboxSpec(
+                codeDirectory: codeDirectory, runtimeDirectory: nil, memoryMegabytes: 128, ephemeralStorageMegabytes: 512))
+    }
+
+    /// Waits for exit; returns (wait status, everything written to stdout and stderr).
+    func finish(_ process: LaunchedProcess) -> (Int32, String) {
+        var output: [UInt8] = []
+        var status: Int32?
+        let deadline = ContinuousClock.now + .seconds(10)
+        while status == nil, ContinuousClock.now < deadline {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            var count = 0
+            for descriptor in process.outputDescriptors {
+                let got = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if got > 0 {
+                    output += chunk[0..<got]
+                    count += got
+                }
+            }
+            if count == 0 { usleep(1000) }
+            status = ProcessLauncher.reap(process)
+        }
+        return (status ?? -1, String(decoding: output, as: UTF8.self))
+    }
+
+    @Test func theRuntimeRunsUnprivilegedInAMinimalRoot() throws {
+        let process = try ProcessLauncher.launch(spec())
+        defer { cleanUp(process) }
+        let (status, output) = finish(process)
+        #expect((status >> 8) & 0xFF == 3)
+        #expect(output.contains("uid=990 root=/var/task"))
+        #expect(!output.contains("root\n"), "the host's /root is not in the sandbox")
+        #expect(!output.contains("home\n"))
+        #expect(process.runtimeAPIListener != nil)
+    }
+
+    @Test func aMissingEntryPointFailsBeforeAnythingIsBuilt() {
+        #expect(throws: SandboxError.self) { try ProcessLauncher.launch(spec("/var/task/nothing-here")) }
+        do {
+            _ = try ProcessLauncher.launch(spec("/var/task/nothing-here"))
+        } catch {
+            #expect(error.errno == ENOENT)
+        }
+    }
+
+    @Test func releaseRemovesTheCgroup() throws {
+        let process = try ProcessLauncher.launch(spec())
+        _ = finish(process)
+        let directories = try #require(process.cgroup).directories.map(\.path)
+        #expect(directories.allSatisfy { FileManager.default.fileExists(atPath: $0) })
+        cleanUp(process)
+        ProcessLauncher.waitForReleases()
+        #expect(directories.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
+    }
+
+    /// Environment creation cost, sandbox against plain, printed for BENCHMARKS.md.
+    /// Opt in with SWIFTLET_SANDBOX_BENCH=N (iterations).
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["SWIFTLET_SANDBOX_BENCH"] != nil))
+    func creationCost() throws {
+        let iterations = Int(ProcessInfo.processInfo.environment["SWIFTLET_SANDBOX_BENCH"] ?? "") ?? 200
+        var plainSpec = spec("/usr/bin/true")
+        plainSpec.sandbox = nil
+        plainSpec.workingDirectory = "/"
+        var sharedNetwork = spec("/usr/bin/true")
+        sharedNetwork.sandbox?.runtimeAPIPort = nil
+        let variants = [
+            ("plain", plainSpec), ("bubblewrap", spec("/usr/bin/true")),
+            ("bubblewrap, host network", sharedNetwork),
+        ]
+        for (label, launchSpec) in variants {
+            var launchCall: [Double] = []
+            var untilExit: [Double] = []
+            var teardown: [Double] = []
+            for _ in 0..<iterations {
+                let start = ContinuousClock.now
+                let process = try ProcessLauncher.launch(launchSpec)
+                launchCall.append(milliseconds(since: start))
+                _ = swiftlet_wait_pidfd(process.reapDescriptor)
+                untilExit.append(milliseconds(since: start))
+                let teardownStart = ContinuousClock.now
+                cleanUp(process)
+                ProcessLauncher.waitForReleases()
+                teardown.append(milliseconds(since: teardownStart))
+            }
+            report("\(label): launch call (event loop)", launchCall)
+            report("\(label): launch to exit of /usr/bin/true", untilExit)
+            report("\(label): teardown (off the loop)", teardown)
+        }
+    }
+
+    func cleanUp(_ process: LaunchedProcess) {
+        ProcessLauncher.kill(process)
+        process.outputDescriptors.forEach { close($0) }
+        close(process.exitDescriptor)
+        if let listener = process.runtimeAPIListener { close(listener) }
+        ProcessLauncher.release(process)
+    }
+
+    func milliseconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
+    }
+
+    func report(_ label: String, _ samples: [Double]) {
+        let sorted = samples.sorted()
+        let p50 = sorted[sorted.count / 2]
+        let p99 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
+        print(String(format: "%@: p50 %.2f ms, p99 %.2f ms, n %d", label, p50, p99, sorted.count))
+    }
+}
