@@ -1,9 +1,12 @@
 import Foundation
 
 extension SQLiteStore: AsyncEventStore {
+    /// Commits with full sync: the caller answers 202 once this returns.
     public func enqueueAsyncEvents(_ events: [AsyncEvent]) throws(StoreError) -> [AsyncEvent] {
         try withQueueDatabase { database throws(StoreError) in
-            try database.transaction { () throws(StoreError) -> [AsyncEvent] in
+            try database.execute("PRAGMA synchronous = FULL;")
+            defer { try? database.execute("PRAGMA synchronous = NORMAL;") }
+            return try database.transaction { () throws(StoreError) -> [AsyncEvent] in
                 try insert(events, into: database)
             }
         }
@@ -25,6 +28,8 @@ extension SQLiteStore: AsyncEventStore {
         }
     }
 
+    /// Commits with `synchronous=NORMAL`: a completion lost to a power failure means the
+    /// event is delivered again (at least once), and the follow-ups are lost with it, atomically.
     public func completeAsyncEvent(id: Int64, enqueueing followUps: [AsyncEvent]) throws(StoreError) -> [AsyncEvent] {
         try withQueueDatabase { database throws(StoreError) in
             try database.transaction { () throws(StoreError) -> [AsyncEvent] in
@@ -44,7 +49,7 @@ extension SQLiteStore: AsyncEventStore {
 
     public func putEventInvokeConfig(_ config: EventInvokeConfigRecord) throws(StoreError) {
         let json = try encodeConfig(config)
-        try withQueueDatabase { database throws(StoreError) in
+        try withDatabase { database throws(StoreError) in
             try database.run(
                 """
                 INSERT INTO event_invoke_configs (function_name, qualifier, config, last_modified_ms)
@@ -57,7 +62,7 @@ extension SQLiteStore: AsyncEventStore {
     }
 
     public func eventInvokeConfig(functionName: String, qualifier: String) throws(StoreError) -> EventInvokeConfigRecord? {
-        let json = try withQueueDatabase { database throws(StoreError) in
+        let json = try withDatabase { database throws(StoreError) in
             try database.query(
                 "SELECT config FROM event_invoke_configs WHERE function_name = ? AND qualifier = ?",
                 [functionName, qualifier]
@@ -67,7 +72,7 @@ extension SQLiteStore: AsyncEventStore {
     }
 
     public func eventInvokeConfigs(functionName: String) throws(StoreError) -> [EventInvokeConfigRecord] {
-        let rows = try withQueueDatabase { database throws(StoreError) in
+        let rows = try withDatabase { database throws(StoreError) in
             try database.query(
                 "SELECT config FROM event_invoke_configs WHERE function_name = ? ORDER BY qualifier",
                 [functionName]
@@ -78,7 +83,7 @@ extension SQLiteStore: AsyncEventStore {
 
     @discardableResult
     public func deleteEventInvokeConfig(functionName: String, qualifier: String) throws(StoreError) -> Bool {
-        try withQueueDatabase { database throws(StoreError) in
+        try withDatabase { database throws(StoreError) in
             try database.run(
                 "DELETE FROM event_invoke_configs WHERE function_name = ? AND qualifier = ?",
                 [functionName, qualifier]) > 0

@@ -17,9 +17,6 @@ public final class SQLiteStore: Store {
     /// `synchronous=NORMAL` (durable across a crash of the process, WAL-ordered), and
     /// its writes never hold the lock that function lookups on the invoke path take.
     let logDatabase: Mutex<SQLiteDatabase>
-    /// A third connection for the asynchronous invocation queue (full sync): its group
-    /// commits wait for an fsync, and nothing on the synchronous invoke path waits for them.
-    let queueDatabase: Mutex<SQLiteDatabase>
     /// Function records by name and version, filled on read and dropped on every write
     /// to that function. This process is the only writer of its database, so the cache
     /// cannot go stale; it keeps SQLite and JSON decoding off the warm invoke path.
@@ -47,14 +44,17 @@ public final class SQLiteStore: Store {
         try logConnection.execute("PRAGMA synchronous = NORMAL;")
         self.database = Mutex(connection)
         self.logDatabase = Mutex(logConnection)
-        self.queueDatabase = Mutex(try SQLiteDatabase(path: dataDirectory + "/store.sqlite"))
+
         self.now = clock
     }
 
-    /// Runs `body` with exclusive use of the queue connection.
+    /// Runs `body` with exclusive use of the connection the asynchronous queue shares
+    /// with the logs. Sharing it matters: SQLite lets one connection write at a time and
+    /// makes the others sleep and retry, so the two busiest writers queue on this lock
+    /// instead. Writes here commit with `synchronous=NORMAL` unless they raise it.
     @discardableResult
     func withQueueDatabase<T: Sendable>(_ body: (SQLiteDatabase) throws(StoreError) -> T) throws(StoreError) -> T {
-        try queueDatabase.withLock { connection throws(StoreError) -> T in try body(connection) }
+        try logDatabase.withLock { connection throws(StoreError) -> T in try body(connection) }
     }
 
     /// Runs `body` with exclusive use of the log connection.

@@ -8,8 +8,13 @@ import HTTP
 /// server's own `/health` round trip over the same connection.
 enum Bench {
     static func run(_ arguments: Arguments) throws -> Int32 {
-        let api = try APIClient(endpoint: arguments.option("endpoint")
-            ?? ProcessInfo.processInfo.environment["SWIFTLET_ENDPOINT"] ?? "http://127.0.0.1:9000")
+        let endpoint = arguments.option("endpoint")
+            ?? ProcessInfo.processInfo.environment["SWIFTLET_ENDPOINT"] ?? "http://127.0.0.1:9000"
+        if arguments.flag("async") {
+            return try AsyncBench.run(endpoint: endpoint, events: try arguments.integer("events") ?? 20_000,
+                                      clients: try arguments.integer("clients") ?? 16)
+        }
+        let api = try APIClient(endpoint: endpoint)
         let requests = try arguments.integer("requests") ?? 2000
         let coldStarts = try arguments.integer("cold-starts") ?? 20
         let name = "swiftlet-bench-echo"
@@ -45,7 +50,7 @@ enum Bench {
         return 0
     }
 
-    private static func deployEcho(_ api: APIClient, name: String) throws {
+    static func deployEcho(_ api: APIClient, name: String) throws {
         _ = try api.call("DELETE", "/2015-03-31/functions/\(name)")
         let directory = NSTemporaryDirectory() + "swiftlet-bench-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -61,7 +66,7 @@ enum Bench {
     }
 
     /// Runs `body` `count` times; returns each run's milliseconds.
-    private static func measure(_ count: Int, _ body: () throws -> Void) throws -> [Double] {
+    static func measure(_ count: Int, _ body: () throws -> Void) throws -> [Double] {
         var samples: [Double] = []
         samples.reserveCapacity(count)
         let clock = ContinuousClock()
@@ -72,7 +77,7 @@ enum Bench {
         return samples
     }
 
-    private static func report(_ label: String, _ samples: [Double]) {
+    static func report(_ label: String, _ samples: [Double]) {
         let sorted = samples.sorted()
         guard !sorted.isEmpty else { return }
         let p50 = sorted[sorted.count / 2]

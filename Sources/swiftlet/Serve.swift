@@ -33,6 +33,7 @@ enum Serve {
         }
         invokerConfiguration.sandbox = try sandboxMode(arguments)
         invokerConfiguration.sandboxBinds = try sandboxBinds(arguments)
+        invokerConfiguration.sandboxScratchDirectory = dataDirectory + "/sandbox-tmp"
         var apiConfiguration = ControlAPIConfiguration(dataDirectory: dataDirectory)
         apiConfiguration.accountConcurrencyLimit = invokerConfiguration.accountConcurrencyLimit
 
@@ -64,7 +65,7 @@ enum Serve {
         retention.cancel()
         server.close()
         await invoker.shutdown(gracePeriod: .seconds(5))
-        ProcessLauncher.waitForReleases()
+        ProcessLauncher.shutDown()
         sink.flush()
         loop.shutdown()
         printError("swiftlet: stopped")
@@ -104,7 +105,8 @@ enum Serve {
         guard let text = arguments.option("sandbox") else {
             let mode = SandboxMode.preferred
             if mode == .none {
-                printError("swiftlet: warning: bwrap not found; functions run WITHOUT isolation (--sandbox none)")
+                printError("swiftlet: warning: functions run WITHOUT isolation (--sandbox none): "
+                    + "sandboxes need /usr/bin/bwrap and a server running as root")
             }
             return mode
         }

@@ -20,6 +20,7 @@ let usage = """
       ls
       rm NAME
       bench [--requests N] [--cold-starts N]        measure warm and cold invoke latency
+      bench --async [--events N] [--clients N]     measure durable Event acceptance and delivery delay
     """
 
 /// Writes a line to standard error.
@@ -41,7 +42,7 @@ do {
     case "deploy", "invoke", "logs", "ls", "rm":
         exit(try ClientCommands.run(command, Arguments(rest, flagNames: ["follow"])))
     case "bench":
-        exit(try Bench.run(Arguments(rest)))
+        exit(try Bench.run(Arguments(rest, flagNames: ["async"])))
     case "help", "--help", "-h":
         print(usage)
     default:
