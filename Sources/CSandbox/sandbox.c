@@ -17,6 +17,8 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <linux/loop.h>
+#include <stdio.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -111,19 +113,34 @@ struct spawn_context {
     char *const *argv;
     char *const *envp;
     const struct swiftlet_sandbox_child *child;
-    // Written by the child, which shares the parent's memory until it execs.
-    volatile int error;
-    const char *volatile step;
 };
 
+// The child has no way back to the parent but its stderr, which the server
+// reads into the function's log: one line naming the step and the errno.
 static int fail(struct spawn_context *context, const char *step) {
-    context->error = errno;
-    context->step = step;
+    int code = errno;
+    char line[256];
+    size_t length = 0;
+    const char *prefix = "swiftlet sandbox: ";
+    for (const char *part = prefix; *part && length < sizeof line - 16; part++) line[length++] = *part;
+    for (const char *part = step; *part && length < sizeof line - 16; part++) line[length++] = *part;
+    const char *middle = " failed, errno ";
+    for (const char *part = middle; *part && length < sizeof line - 16; part++) line[length++] = *part;
+    char digits[12];
+    int count = 0;
+    do {
+        digits[count++] = (char)('0' + code % 10);
+        code /= 10;
+    } while (code > 0 && count < 11);
+    while (count > 0) line[length++] = digits[--count];
+    line[length++] = '\n';
+    ssize_t ignored = write(context->child->stderr_fd, line, length);
+    (void)ignored;
     _exit(127);
 }
 
-// Runs in the child between clone and exec, on its own stack and sharing the
-// parent's memory: raw system calls only, nothing that takes a libc lock.
+// Runs in the child between clone and exec, in a copy of a multi-threaded
+// parent: raw system calls only, nothing that takes a libc lock.
 static int child_main(void *argument) {
     struct spawn_context *context = argument;
     const struct swiftlet_sandbox_child *child = context->child;
@@ -180,6 +197,22 @@ static int child_main(void *argument) {
             }
         }
     }
+    if (child->stage_root != NULL && child->tmp_device != NULL) {
+        char target[4096];
+        size_t length = strlen(child->stage_root);
+        if (length + 8 > sizeof target) {
+            errno = ENAMETOOLONG;
+            return fail(context, "staging path");
+        }
+        memcpy(target, child->stage_root, length);
+        memcpy(target + length, "/tmp", 5);
+        if (syscall(SYS_mkdir, target, 0755) < 0) {
+            return fail(context, "mkdir staging /tmp");
+        }
+        if (syscall(SYS_mount, child->tmp_device, target, "ext4", MS_NOSUID | MS_NODEV, "") < 0) {
+            return fail(context, "mount the /tmp image");
+        }
+    }
     if (syscall(SYS_setsid) < 0) {
         return fail(context, "setsid");
     }
@@ -221,24 +254,22 @@ int swiftlet_sandbox_spawn(const char *path, char *const argv[], char *const env
         *step = "mmap child stack";
         return errno;
     }
-    struct spawn_context context = {path, argv, envp, child, 0, NULL};
-    // No handler of the parent's may run on the child's stack.
+    struct spawn_context context = {path, argv, envp, child};
+    // No handler of the parent's may run in the child before its dispositions are reset.
     sigset_t all, previous;
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &previous);
-    int child_pid = clone(child_main, (char *)stack + stack_size, CLONE_VM | CLONE_VFORK | SIGCHLD, &context);
+    // A copy of the parent (no CLONE_VM, no CLONE_VFORK): the parent does not
+    // wait for the child's setup, whose cgroup join can take an RCU grace
+    // period (milliseconds) that must not stall the event loop. A failed step
+    // ends the child with status 127 and a line on its stderr.
+    int child_pid = clone(child_main, (char *)stack + stack_size, SIGCHLD, &context);
     int clone_error = errno;
     pthread_sigmask(SIG_SETMASK, &previous, NULL);
     munmap(stack, stack_size);
     if (child_pid < 0) {
         *step = "clone";
         return clone_error;
-    }
-    if (context.error != 0) {
-        int status;
-        waitpid(child_pid, &status, 0);
-        *step = context.step;
-        return context.error;
     }
     *pid = child_pid;
     return 0;
@@ -256,4 +287,42 @@ int swiftlet_wait_pidfd(int pidfd) {
         }
     }
     return 0;
+}
+
+int swiftlet_loop_attach(int image_fd, int *loop_fd, char *path, int length) {
+    int control = open("/dev/loop-control", O_RDWR | O_CLOEXEC);
+    if (control < 0) {
+        return errno;
+    }
+    // Another process may take the free device between the two calls: retry.
+    for (int attempt = 0; attempt < 16; attempt++) {
+        int number = ioctl(control, LOOP_CTL_GET_FREE);
+        if (number < 0) {
+            int code = errno;
+            close(control);
+            return code;
+        }
+        snprintf(path, (size_t)length, "/dev/loop%d", number);
+        int device = open(path, O_RDWR | O_CLOEXEC);
+        if (device < 0) {
+            continue;
+        }
+        struct loop_config config;
+        memset(&config, 0, sizeof config);
+        config.fd = (unsigned int)image_fd;
+        config.info.lo_flags = LO_FLAGS_AUTOCLEAR;
+        if (ioctl(device, LOOP_CONFIGURE, &config) == 0) {
+            close(control);
+            *loop_fd = device;
+            return 0;
+        }
+        int code = errno;
+        close(device);
+        if (code != EBUSY) {
+            close(control);
+            return code;
+        }
+    }
+    close(control);
+    return EBUSY;
 }

@@ -183,9 +183,6 @@ struct LambdaService: Sendable {
         try Self.checkJSON(payload)
         let qualifier = parseQuery(request.query)["Qualifier"] ?? FunctionReference(parsing: name)?.qualifier
         let record = try lookup(name, qualifier: qualifier, context, routing: true)
-        let target = InvocationTarget(
-            function: record, invokedFunctionArn: context.functionArn(record.name, qualifier: qualifier),
-            codeDirectory: try code.directory(sha256Hex: record.codeSha256Hex))
         var headers: HTTPHeaders = ["X-Amzn-RequestId": context.requestId]
         switch invocationType {
         case "DryRun":
@@ -195,6 +192,9 @@ struct LambdaService: Sendable {
             try await enqueue(record.name, eventQualifier, payload, context)
             return HTTPResponse(status: 202, headers: headers)
         default:
+            let target = InvocationTarget(
+                function: record, invokedFunctionArn: context.functionArn(record.name, qualifier: qualifier),
+                codeDirectory: try code.directory(sha256Hex: record.codeSha256Hex))
             let clientContext = request.headers["X-Amz-Client-Context"].flatMap(Self.decodeClientContext)
             let invocation = InvokeRequest(requestId: context.requestId, payload: payload, clientContext: clientContext)
             let result: InvokeResult

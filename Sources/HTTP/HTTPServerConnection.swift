@@ -201,8 +201,10 @@ final class HTTPServerConnection: EventLoopHandler, @unchecked Sendable {
 
     private func flush() {
         while outboundOffset < outbound.count {
-            let written = outbound.withUnsafeBytes {
-                Glibc.send(descriptor, $0.baseAddress! + outboundOffset, $0.count - outboundOffset, Int32(MSG_NOSIGNAL))
+            let written = outbound.withUnsafeBytes { buffer -> Int in
+                guard let base = buffer.baseAddress else { return 0 }
+                return Glibc.send(
+                    descriptor, base + outboundOffset, buffer.count - outboundOffset, Int32(MSG_NOSIGNAL))
             }
             if written > 0 {
                 outboundOffset += written

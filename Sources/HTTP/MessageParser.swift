@@ -148,8 +148,12 @@ final class MessageParser {
     }
 
     private static func instance(_ pointer: UnsafeMutablePointer<http_parser>?) -> MessageParser {
-        // `data` is set to `self` before every http_parser_execute call.
-        Unmanaged<MessageParser>.fromOpaque(pointer!.pointee.data).takeUnretainedValue()
+        // http_parser passes the parser it executes, whose `data` is set to `self`
+        // before every http_parser_execute call.
+        guard let data = pointer?.pointee.data else {
+            preconditionFailure("http_parser called back without its parser")
+        }
+        return Unmanaged<MessageParser>.fromOpaque(data).takeUnretainedValue()
     }
 
     private static func bytes(_ at: UnsafePointer<CChar>?, _ length: Int) -> UnsafeBufferPointer<UInt8> {

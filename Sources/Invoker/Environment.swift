@@ -365,11 +365,13 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         let function = target.function
         let runtime = function.runtime ?? "provided.al2023"
         let runtimeDirectory = RuntimeCatalog.usesCustomBootstrap(runtime)
-            ? nil : RuntimeCatalog.runtimeDirectory(runtime: runtime, runtimesDirectory: configuration.runtimesDirectory)
+            ? nil
+            : RuntimeCatalog.runtimeDirectory(runtime: runtime, runtimesDirectory: configuration.runtimesDirectory)
         return SandboxSpec(
             codeDirectory: target.codeDirectory, runtimeDirectory: runtimeDirectory,
             extraReadOnly: configuration.sandboxBinds, memoryMegabytes: function.memoryMegabytes,
-            ephemeralStorageMegabytes: function.ephemeralStorageMegabytes)
+            ephemeralStorageMegabytes: function.ephemeralStorageMegabytes,
+            scratchDirectory: configuration.sandboxScratchDirectory)
     }
 
     private func launchSpec(runtimeAPIPort: Int, sandbox: SandboxSpec?) -> LaunchSpec {

@@ -87,6 +87,8 @@ public struct InvokerConfiguration: Sendable {
     public var sandbox: SandboxMode = .none
     /// Host directories every sandbox sees read-only (`--sandbox-bind`).
     public var sandboxBinds: [ReadOnlyBind] = []
+    /// Where sandboxes' disk-backed `/tmp` images are made; nil uses a tmpfs.
+    public var sandboxScratchDirectory: String?
 
     public init(runtimesDirectory: String) {
         self.runtimesDirectory = runtimesDirectory

@@ -19,13 +19,16 @@ public struct BubblewrapInputs: Sendable, Equatable {
     public var codeSource: String
     public var runtimeSource: String?
     public var extraSources: [String]
+    /// A mounted, size-limited disk filesystem for `/tmp`; nil for a tmpfs.
+    public var tmpSource: String?
     /// A descriptor bubblewrap reads the compiled seccomp filter from.
     public var seccompDescriptor: Int32?
 
     public init(
         topLevel: [String: HostEntry], codeSource: String, runtimeSource: String?, extraSources: [String],
-        seccompDescriptor: Int32?
+        tmpSource: String? = nil, seccompDescriptor: Int32?
     ) {
+        self.tmpSource = tmpSource
         self.topLevel = topLevel
         self.codeSource = codeSource
         self.runtimeSource = runtimeSource
@@ -41,10 +44,11 @@ public enum BubblewrapArguments {
     static let systemDirectories = ["/bin", "/lib", "/lib64", "/sbin"]
 
     /// The parts of the host's /etc a runtime needs; nothing with secrets.
+    /// Kept short: each is two mounts, and bubblewrap rereads the mount table
+    /// for every one.
     static let etcFiles = [
-        "/etc/ld.so.cache", "/etc/ld.so.conf", "/etc/ld.so.conf.d", "/etc/alternatives", "/etc/localtime",
-        "/etc/nsswitch.conf", "/etc/hosts", "/etc/resolv.conf", "/etc/protocols", "/etc/services",
-        "/etc/mime.types", "/etc/ssl", "/etc/ca-certificates", "/etc/os-release",
+        "/etc/ld.so.cache", "/etc/alternatives", "/etc/localtime", "/etc/nsswitch.conf", "/etc/hosts",
+        "/etc/resolv.conf", "/etc/protocols", "/etc/services", "/etc/ssl",
     ]
 
     /// bubblewrap's arguments (without the program name) to run `launch` as `sandbox` says.
@@ -69,7 +73,12 @@ public enum BubblewrapArguments {
             arguments += ["--ro-bind-try", path, path]
         }
         arguments += ["--proc", "/proc", "--dev", "/dev"]
-        arguments += ["--size", String(sandbox.ephemeralStorageMegabytes * 1_048_576), "--tmpfs", "/tmp"]
+        if let source = inputs.tmpSource {
+            // The only writable bind: a filesystem of EphemeralStorage size on disk.
+            arguments += ["--bind", source, "/tmp"]
+        } else {
+            arguments += ["--size", String(sandbox.ephemeralStorageMegabytes * 1_048_576), "--tmpfs", "/tmp"]
+        }
 
         // The function's own trees, read-only.
         arguments += ["--ro-bind", inputs.codeSource, SandboxSpec.taskRoot]

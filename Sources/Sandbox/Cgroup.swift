@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Where this server may make cgroups for its environments, detected once.
@@ -40,10 +40,7 @@ public enum CgroupHierarchy: Sendable, Equatable {
     /// `env-PID-N` after a server process that no longer exists).
     func removeStale() {
         for base in bases {
-            guard let directory = opendir(base) else { continue }
-            defer { closedir(directory) }
-            while let entry = readdir(directory) {
-                let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            for name in Kernel.entries(of: base) {
                 let parts = name.split(separator: "-")
                 guard parts.count == 3, parts[0] == "env", let pid = pid_t(parts[1]) else { continue }
                 if kill(pid, 0) != 0 && errno == ESRCH {
@@ -135,7 +132,11 @@ public final class EnvironmentCgroup: Sendable {
                 let base = String(path[..<(path.lastIndex(of: "/") ?? path.endIndex)])
                 try Kernel.makeDirectory(base, existingIsFine: true)
                 if case .v2 = hierarchy {
-                    // Children of the subtree get the controllers; already on is fine.
+                    // The controllers must be on in the subtree's parent (which holds
+                    // only cgroups, the server's among them) and in the subtree itself.
+                    // Already on is fine; still off fails the limit writes below.
+                    let parent = String(base[..<(base.lastIndex(of: "/") ?? base.endIndex)])
+                    try? Kernel.write("+memory +pids +cpu", to: parent + "/cgroup.subtree_control")
                     try? Kernel.write("+memory +pids +cpu", to: base + "/cgroup.subtree_control")
                 }
                 try Kernel.makeDirectory(path)
@@ -164,7 +165,7 @@ public final class EnvironmentCgroup: Sendable {
             do {
                 descriptors.append(try Kernel.open(path + "/cgroup.procs", O_WRONLY | O_CLOEXEC, step: "open"))
             } catch {
-                descriptors.forEach { close($0) }
+                for descriptor in descriptors { close(descriptor) }
                 throw error
             }
         }

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// The Sandbox module's one door to the kernel for files: each call retries
@@ -39,6 +39,22 @@ enum Kernel {
         guard mkdir(path, 0o755) == 0 || (existingIsFine && errno == EEXIST) else {
             throw SandboxError(step: "mkdir \(path)", errno: errno)
         }
+    }
+
+    /// The names in a directory (without . and ..); empty if it cannot be read.
+    static func entries(of path: String) -> [String] {
+        guard let directory = opendir(path) else { return [] }
+        defer { closedir(directory) }
+        var names: [String] = []
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) {
+                String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+            }
+            if name != "." && name != ".." {
+                names.append(name)
+            }
+        }
+        return names
     }
 
     static func exists(_ path: String) -> Bool {

@@ -3,7 +3,7 @@ import CSystem
 import Dispatch
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why an execution environment's process could not be built or started.
@@ -77,9 +77,10 @@ public enum SandboxMode: String, Sendable, CaseIterable {
     /// bubblewrap namespaces, a cgroup and a seccomp filter.
     case bubblewrap
 
-    /// bubblewrap when it is installed, else none.
+    /// bubblewrap when it is installed and the server runs as root (namespaces
+    /// and cgroups need it), else none.
     public static var preferred: SandboxMode {
-        access(SandboxLauncher.bubblewrapPath, X_OK) == 0 ? .bubblewrap : .none
+        access(SandboxLauncher.bubblewrapPath, X_OK) == 0 && geteuid() == 0 ? .bubblewrap : .none
     }
 }
 
@@ -174,6 +175,13 @@ public enum ProcessLauncher {
         teardown.sync {}
     }
 
+    /// At server shutdown: waits for every `release` and deletes the `/tmp`
+    /// images kept ready for environments that will not start now.
+    public static func shutDown() {
+        waitForReleases()
+        ScratchImages.discardSpares()
+    }
+
     private static let teardown = DispatchQueue(label: "swiftlet.sandbox.teardown")
 
     private static func spawn(
@@ -184,7 +192,8 @@ public enum ProcessLauncher {
         var pid: pid_t = 0
         let result = CStrings.with(argv) { argvPointers in
             CStrings.with(envp) { envPointers in
-                swiftlet_spawn(spec.executable, argvPointers, envPointers, spec.workingDirectory, stdin, stdout, stderr, &pid)
+                swiftlet_spawn(
+                    spec.executable, argvPointers, envPointers, spec.workingDirectory, stdin, stdout, stderr, &pid)
             }
         }
         guard result == 0 else {
@@ -220,7 +229,11 @@ enum CStrings {
     ) -> R {
         var pointers: [UnsafeMutablePointer<CChar>?] = strings.map { strdup($0) }
         pointers.append(nil)
-        defer { pointers.forEach { free($0) } }
-        return pointers.withUnsafeBufferPointer { body($0.baseAddress!) }
+        defer { for pointer in pointers { free(pointer) } }
+        return pointers.withUnsafeBufferPointer { buffer in
+            // Never empty: the array holds at least its nil terminator.
+            guard let base = buffer.baseAddress else { preconditionFailure("a C string array without its terminator") }
+            return body(base)
+        }
     }
 }

@@ -3,7 +3,7 @@ import CSystem
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Starts an environment's runtime inside a bubblewrap sandbox: its own
@@ -65,12 +65,20 @@ enum SandboxLauncher {
         }
 
         // 4. The trees to show, staged under one reachable directory, and the filter.
-        let sources = [sandbox.codeDirectory] + (sandbox.runtimeDirectory.map { [$0] } ?? [])
+        let sources =
+            [sandbox.codeDirectory] + (sandbox.runtimeDirectory.map { [$0] } ?? [])
             + sandbox.extraReadOnly.map(\.source)
         var staged = sources.indices.map { "\(stageRoot)/\($0)" }
         try Kernel.makeDirectory(stageRoot, existingIsFine: true)
         let codeSource = staged.removeFirst()
         let runtimeSource = sandbox.runtimeDirectory == nil ? nil : staged.removeFirst()
+        var tmpDevice: String?
+        if let directory = sandbox.scratchDirectory {
+            let pool = ScratchImages.pool(directory: directory)
+            let device = try pool.attach(megabytes: sandbox.ephemeralStorageMegabytes)
+            scope.closeAfterSpawn.append(device.descriptor)
+            tmpDevice = device.path
+        }
         let seccomp = try scope.memfd(filter.program)
         let procs = try scope.cgroup.openProcs()
         scope.closeAfterSpawn += procs
@@ -78,7 +86,7 @@ enum SandboxLauncher {
         // 5. The command line, as data.
         let inputs = BubblewrapInputs(
             topLevel: hostTopLevel(), codeSource: codeSource, runtimeSource: runtimeSource, extraSources: staged,
-            seccompDescriptor: seccomp)
+            tmpSource: tmpDevice == nil ? nil : stageRoot + "/tmp", seccompDescriptor: seccomp)
         let arguments = BubblewrapArguments.make(launch: spec, sandbox: sandbox, inputs: inputs)
 
         // 6. Output pipes, then the child: joins the namespace and cgroup as
@@ -89,7 +97,8 @@ enum SandboxLauncher {
         scope.closeAfterSpawn.append(null)
         let pid = try spawn(
             arguments: arguments, environment: spec.environment, netns: netns, cgroupProcs: procs,
-            stage: sources, inherited: [seccomp], stdio: (null, stdout.write, stderr.write), sandbox: sandbox)
+            stage: sources, tmpDevice: tmpDevice, inherited: [seccomp], stdio: (null, stdout.write, stderr.write),
+            sandbox: sandbox)
         scope.closeAll()
         scope.pid = pid
 
@@ -109,7 +118,7 @@ enum SandboxLauncher {
 
     private static func spawn(
         arguments: [String], environment: [String: String], netns: Int32, cgroupProcs: [Int32], stage: [String],
-        inherited: [Int32], stdio: (Int32, Int32, Int32), sandbox: SandboxSpec
+        tmpDevice: String?, inherited: [Int32], stdio: (Int32, Int32, Int32), sandbox: SandboxSpec
     ) throws(SandboxError) -> pid_t {
         let argv = [bubblewrapPath] + arguments
         let envp = environment.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
@@ -118,18 +127,21 @@ enum SandboxLauncher {
         let result = cgroupProcs.withUnsafeBufferPointer { procs in
             inherited.withUnsafeBufferPointer { keep in
                 CStrings.with(stage) { stagePointers in
-                    stageRoot.withCString { root in
-                        var child = swiftlet_sandbox_child(
-                            netns_fd: netns, cgroup_fds: procs.baseAddress, cgroup_fd_count: Int32(procs.count),
-                            stage_root: root,
-                            stage_sources: UnsafeRawPointer(stagePointers).assumingMemoryBound(
-                                to: UnsafePointer<CChar>?.self),
-                            stage_count: Int32(stage.count), inherit_fds: keep.baseAddress,
-                            inherit_fd_count: Int32(keep.count), stdin_fd: stdio.0, stdout_fd: stdio.1,
-                            stderr_fd: stdio.2, uid: sandbox.uid, gid: sandbox.gid)
-                        return CStrings.with(argv) { argvPointers in
-                            CStrings.with(envp) { envPointers in
-                                swiftlet_sandbox_spawn(bubblewrapPath, argvPointers, envPointers, &child, &pid, &step)
+                    withOptionalCString(stageRoot) { root in
+                        withOptionalCString(tmpDevice) { device in
+                            var child = swiftlet_sandbox_child(
+                                netns_fd: netns, cgroup_fds: procs.baseAddress, cgroup_fd_count: Int32(procs.count),
+                                stage_root: root,
+                                stage_sources: UnsafeRawPointer(stagePointers).assumingMemoryBound(
+                                    to: UnsafePointer<CChar>?.self),
+                                stage_count: Int32(stage.count), tmp_device: device, inherit_fds: keep.baseAddress,
+                                inherit_fd_count: Int32(keep.count), stdin_fd: stdio.0, stdout_fd: stdio.1,
+                                stderr_fd: stdio.2, uid: sandbox.uid, gid: sandbox.gid)
+                            return CStrings.with(argv) { argvPointers in
+                                CStrings.with(envp) { envPointers in
+                                    swiftlet_sandbox_spawn(
+                                        bubblewrapPath, argvPointers, envPointers, &child, &pid, &step)
+                                }
                             }
                         }
                     }
@@ -140,6 +152,11 @@ enum SandboxLauncher {
             throw SandboxError(step: step.map { String(cString: $0) } ?? "spawn bwrap", errno: result)
         }
         return pid
+    }
+
+    private static func withOptionalCString<R>(_ text: String?, _ body: (UnsafePointer<CChar>?) -> R) -> R {
+        guard let text else { return body(nil) }
+        return text.withCString { body($0) }
     }
 
     /// Fails like exec would (ENOENT, EACCES, ENOEXEC) for an entry point that cannot run.
@@ -167,7 +184,8 @@ enum SandboxLauncher {
             var buffer = [CChar](repeating: 0, count: 4096)
             let length = readlink(path, &buffer, buffer.count - 1)
             if length > 0 {
-                entries[path] = .symlink(target: String(decoding: buffer[0..<length].map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                let target = buffer[0..<length].map { UInt8(bitPattern: $0) }
+                entries[path] = .symlink(target: String(decoding: target, as: UTF8.self))
             } else {
                 entries[path] = Kernel.exists(path) ? .directory : .missing
             }
@@ -214,14 +232,14 @@ private struct LaunchScope {
 
     /// Closes what the child needed and the parent does not.
     mutating func closeAll() {
-        closeAfterSpawn.forEach { close($0) }
+        for descriptor in closeAfterSpawn { close(descriptor) }
         closeAfterSpawn.removeAll()
     }
 
     /// Undoes everything after a failed step.
     mutating func abandon() {
         closeAll()
-        readEnds.forEach { close($0) }
+        for descriptor in readEnds { close(descriptor) }
         if listener >= 0 {
             close(listener)
         }

@@ -15,6 +15,9 @@ public struct SandboxSpec: Sendable, Equatable {
     public var memoryMegabytes: Int
     /// The size of the private `/tmp`.
     public var ephemeralStorageMegabytes: Int
+    /// Where disk images for `/tmp` are made (root-only, on disk); nil makes
+    /// `/tmp` a size-limited tmpfs, which counts against the memory limit.
+    public var scratchDirectory: String?
     /// Processes and threads the environment may have at once.
     public var pidsLimit: Int
     /// The port the Runtime API listens on inside the environment's own network
@@ -26,7 +29,7 @@ public struct SandboxSpec: Sendable, Equatable {
 
     public init(
         codeDirectory: String, runtimeDirectory: String?, extraReadOnly: [ReadOnlyBind] = [],
-        memoryMegabytes: Int, ephemeralStorageMegabytes: Int, pidsLimit: Int = 1024,
+        memoryMegabytes: Int, ephemeralStorageMegabytes: Int, scratchDirectory: String? = nil, pidsLimit: Int = 1024,
         runtimeAPIPort: Int? = SandboxSpec.runtimeAPIPort, uid: UInt32 = SandboxSpec.sandboxUser,
         gid: UInt32 = SandboxSpec.sandboxUser
     ) {
@@ -35,6 +38,7 @@ public struct SandboxSpec: Sendable, Equatable {
         self.extraReadOnly = extraReadOnly
         self.memoryMegabytes = memoryMegabytes
         self.ephemeralStorageMegabytes = ephemeralStorageMegabytes
+        self.scratchDirectory = scratchDirectory
         self.pidsLimit = pidsLimit
         self.runtimeAPIPort = runtimeAPIPort
         self.uid = uid

@@ -2,7 +2,7 @@ import CSandbox
 import CSeccomp
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One seccomp rule: a system call, the errno it fails with, and the argument
@@ -71,23 +71,37 @@ public enum SeccompPolicy {
         // flags live in memory a filter cannot read, so it is refused whole.
         rules.append(SeccompRule("clone3", errno: ENOSYS))
         for flag in namespaceFlags {
-            rules.append(SeccompRule("clone", conditions: [.init(argument: 0, comparison: .maskedEqual(mask: flag, value: flag))]))
+            rules.append(
+                SeccompRule(
+                    "clone",
+                    conditions: [
+                        .init(argument: 0, comparison: .maskedEqual(mask: flag, value: flag))
+                    ]))
         }
         // The command is an unsigned int: compare only the low 32 bits, so
         // garbage in the upper half cannot slip past.
         for request in deniedIoctls {
-            rules.append(SeccompRule("ioctl", conditions: [
-                .init(argument: 1, comparison: .maskedEqual(mask: 0xFFFF_FFFF, value: request))
-            ]))
+            rules.append(
+                SeccompRule(
+                    "ioctl",
+                    conditions: [
+                        .init(argument: 1, comparison: .maskedEqual(mask: 0xFFFF_FFFF, value: request))
+                    ]))
         }
         for family in 0..<familyLimit where !allowedFamilies.contains(family) {
-            rules.append(SeccompRule("socket", errno: EAFNOSUPPORT, conditions: [
-                .init(argument: 0, comparison: .maskedEqual(mask: 0xFFFF_FFFF, value: family))
-            ]))
+            rules.append(
+                SeccompRule(
+                    "socket", errno: EAFNOSUPPORT,
+                    conditions: [
+                        .init(argument: 0, comparison: .maskedEqual(mask: 0xFFFF_FFFF, value: family))
+                    ]))
         }
-        rules.append(SeccompRule("socket", errno: EAFNOSUPPORT, conditions: [
-            .init(argument: 0, comparison: .greaterOrEqual(familyLimit))
-        ]))
+        rules.append(
+            SeccompRule(
+                "socket", errno: EAFNOSUPPORT,
+                conditions: [
+                    .init(argument: 0, comparison: .greaterOrEqual(familyLimit))
+                ]))
         return rules
     }
 }

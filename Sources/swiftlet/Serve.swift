@@ -100,7 +100,7 @@ enum Serve {
         sources.forEach { $0.cancel() }
     }
 
-    /// `--sandbox none|bubblewrap`; bubblewrap by default when it is installed.
+    /// `--sandbox none|bubblewrap`; bubblewrap by default when bwrap is installed and we run as root.
     private static func sandboxMode(_ arguments: Arguments) throws -> SandboxMode {
         guard let text = arguments.option("sandbox") else {
             let mode = SandboxMode.preferred

@@ -76,6 +76,15 @@ import Testing
         #expect(Array(arguments.suffix(3)) == ["--", "/var/task/bootstrap", "--flag"])
     }
 
+    @Test func aDiskBackedTmpIsTheOnlyWritableBind() {
+        var disk = inputs
+        disk.tmpSource = "/stage/tmp"
+        let words = BubblewrapArguments.make(launch: launch, sandbox: sandbox, inputs: disk)
+        let writable = words.indices.filter { words[$0] == "--bind" }.map { [words[$0 + 1], words[$0 + 2]] }
+        #expect(writable == [["/stage/tmp", "/tmp"]])
+        #expect(!words.contains("--tmpfs"))
+    }
+
     @Test func customRuntimesHaveNoRuntimeDirectory() {
         var custom = sandbox
         custom.runtimeDirectory = nil

@@ -5,30 +5,46 @@ import Testing
 @testable import Sandbox
 
 /// Starts real sandboxes: needs root, bubblewrap and a writable cgroup hierarchy.
-let canSandbox = getuid() == 0 && access(SandboxLauncher.bubblewrapPath, X_OK) == 0
+let canSandbox =
+    getuid() == 0 && access(SandboxLauncher.bubblewrapPath, X_OK) == 0
     && SandboxLauncher.hierarchy != nil
 
 @Suite(.enabled(if: canSandbox, "needs root, /usr/bin/bwrap and a writable cgroup hierarchy"))
-struct SandboxLaunchTests {
+final class SandboxLaunchTests {
+    let parent: String
     let codeDirectory: String
+    let scratchDirectory: String
 
     init() throws {
-        let parent = NSTemporaryDirectory() + "swiftlet-sandbox-test-\(UUID().uuidString)"
+        parent = NSTemporaryDirectory() + "swiftlet-sandbox-test-\(UUID().uuidString)"
         codeDirectory = parent + "/code"
+        scratchDirectory = parent + "/scratch"
         try FileManager.default.createDirectory(atPath: codeDirectory, withIntermediateDirectories: true)
         // A 0700 parent, as a real data directory often has: staging must still reach the code.
         chmod(parent, 0o700)
-        try "#!/bin/sh\necho \"uid=$(id -u) root=$LAMBDA_TASK_ROOT\"\nls /\nexit 3\n".write(
-            toFile: codeDirectory + "/bootstrap", atomically: true, encoding: .utf8)
+        let bootstrap = """
+            #!/bin/sh
+            echo "uid=$(id -u) root=$LAMBDA_TASK_ROOT"
+            echo "tmp=$(grep ' /tmp ' /proc/mounts)"
+            ls /
+            exit 3
+
+            """
+        try bootstrap.write(toFile: codeDirectory + "/bootstrap", atomically: true, encoding: .utf8)
         chmod(codeDirectory + "/bootstrap", 0o755)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: parent)
     }
 
     func spec(_ executable: String = "/var/task/bootstrap") -> LaunchSpec {
         LaunchSpec(
-            executable: executable, arguments: [], environment: ["LAMBDA_TASK_ROOT": "/var/task", "PATH": "/usr/bin:/bin"],
-            workingDirectory: "/var/task",
+            executable: executable, arguments: [],
+            environment: ["LAMBDA_TASK_ROOT": "/var/task", "PATH": "/usr/bin:/bin"], workingDirectory: "/var/task",
             sandbox: SandboxSpec(
-                codeDirectory: codeDirectory, runtimeDirectory: nil, memoryMegabytes: 128, ephemeralStorageMegabytes: 512))
+                codeDirectory: codeDirectory, runtimeDirectory: nil, memoryMegabytes: 128,
+                ephemeralStorageMegabytes: 512, scratchDirectory: scratchDirectory))
     }
 
     /// Waits for exit; returns (wait status, everything written to stdout and stderr).
@@ -58,6 +74,7 @@ struct SandboxLaunchTests {
         let (status, output) = finish(process)
         #expect((status >> 8) & 0xFF == 3)
         #expect(output.contains("uid=990 root=/var/task"))
+        #expect(output.contains("tmp=/dev/loop"), "/tmp is a disk image: \(output)")
         #expect(!output.contains("root\n"), "the host's /root is not in the sandbox")
         #expect(!output.contains("home\n"))
         #expect(process.runtimeAPIListener != nil)
@@ -87,23 +104,35 @@ struct SandboxLaunchTests {
     @Test(.enabled(if: ProcessInfo.processInfo.environment["SWIFTLET_SANDBOX_BENCH"] != nil))
     func creationCost() throws {
         let iterations = Int(ProcessInfo.processInfo.environment["SWIFTLET_SANDBOX_BENCH"] ?? "") ?? 200
-        var plainSpec = spec("/usr/bin/true")
+        let pauseMicroseconds = Int(ProcessInfo.processInfo.environment["SWIFTLET_SANDBOX_BENCH_PAUSE_US"] ?? "") ?? 0
+        var plainSpec = spec("/usr/bin/echo")
         plainSpec.sandbox = nil
         plainSpec.workingDirectory = "/"
-        var sharedNetwork = spec("/usr/bin/true")
+        plainSpec.arguments = ["ready"]
+        var sharedNetwork = spec("/usr/bin/echo")
         sharedNetwork.sandbox?.runtimeAPIPort = nil
+        var memoryTmp = spec("/usr/bin/echo")
+        memoryTmp.sandbox?.scratchDirectory = nil
         let variants = [
-            ("plain", plainSpec), ("bubblewrap", spec("/usr/bin/true")),
-            ("bubblewrap, host network", sharedNetwork),
+            ("plain", plainSpec), ("bubblewrap", spec("/usr/bin/echo")),
+            ("bubblewrap, host network", sharedNetwork), ("bubblewrap, tmpfs /tmp", memoryTmp),
         ]
         for (label, launchSpec) in variants {
             var launchCall: [Double] = []
+            var untilRunning: [Double] = []
             var untilExit: [Double] = []
             var teardown: [Double] = []
             for _ in 0..<iterations {
+                // An environment a few milliseconds apart, not back to back: lets
+                // the background refill of /tmp images keep up, as between cold starts.
+                usleep(useconds_t(pauseMicroseconds))
                 let start = ContinuousClock.now
                 let process = try ProcessLauncher.launch(launchSpec)
                 launchCall.append(milliseconds(since: start))
+                // The first byte /usr/bin/echo writes: the runtime is running.
+                var ready = pollfd(fd: process.outputDescriptors[0], events: Int16(POLLIN), revents: 0)
+                _ = poll(&ready, 1, 10_000)
+                untilRunning.append(milliseconds(since: start))
                 _ = swiftlet_wait_pidfd(process.reapDescriptor)
                 untilExit.append(milliseconds(since: start))
                 let teardownStart = ContinuousClock.now
@@ -112,14 +141,15 @@ struct SandboxLaunchTests {
                 teardown.append(milliseconds(since: teardownStart))
             }
             report("\(label): launch call (event loop)", launchCall)
-            report("\(label): launch to exit of /usr/bin/true", untilExit)
+            report("\(label): launch until the program runs", untilRunning)
+            report("\(label): launch until it has exited", untilExit)
             report("\(label): teardown (off the loop)", teardown)
         }
     }
 
     func cleanUp(_ process: LaunchedProcess) {
         ProcessLauncher.kill(process)
-        process.outputDescriptors.forEach { close($0) }
+        for descriptor in process.outputDescriptors { close(descriptor) }
         close(process.exitDescriptor)
         if let listener = process.runtimeAPIListener { close(listener) }
         ProcessLauncher.release(process)

@@ -42,18 +42,22 @@ import Testing
     }
 
     @Test func onlyUnixInetInet6AndNetlinkSocketsAreAllowed() {
-        let denied = Set(rules.filter { $0.syscall == "socket" }.compactMap { rule -> UInt64? in
-            if case .maskedEqual(_, let family) = rule.conditions[0].comparison { return family }
-            return nil
-        })
+        let denied = Set(
+            rules.filter { $0.syscall == "socket" }.compactMap { rule -> UInt64? in
+                if case .maskedEqual(_, let family) = rule.conditions[0].comparison { return family }
+                return nil
+            })
         for family: UInt64 in [1, 2, 10, 16] {
             #expect(!denied.contains(family))
         }
         for family: UInt64 in [0, 3, 4, 5, 17, 40, 45] {  // AF_AX25, AF_IPX, AF_PACKET, AF_VSOCK, ...
             #expect(denied.contains(family))
         }
-        #expect(rules.contains { $0.syscall == "socket" && $0.errno == EAFNOSUPPORT
-            && $0.conditions.first?.comparison == .greaterOrEqual(46) })
+        #expect(
+            rules.contains {
+                $0.syscall == "socket" && $0.errno == EAFNOSUPPORT
+                    && $0.conditions.first?.comparison == .greaterOrEqual(46)
+            })
     }
 
     @Test func thePolicyCompilesToABPFProgram() throws {

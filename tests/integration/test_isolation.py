@@ -111,26 +111,28 @@ return {
 
 
 def test_filling_tmp_stops_at_ephemeral_storage_with_enospc(lambda_client, make_function):
-    # /tmp is a size-limited tmpfs today, charged to the memory cgroup: give the
-    # function more memory than /tmp so that the size limit, not memory, is hit.
+    # /tmp is disk, not memory: a 128 MB function fills 512 MB of it and gets ENOSPC,
+    # not an out-of-memory kill.
     name = hostile(make_function, """
 written = 0
 chunk = b"x" * (1 << 20)
+size = os.statvfs("/tmp").f_blocks * os.statvfs("/tmp").f_frsize
 try:
     with open("/tmp/fill", "wb") as handle:
         while written < 2048 * (1 << 20):
             handle.write(chunk)
             handle.flush()
             written += len(chunk)
-    return {"written": written, "error": None}
+    return {"written": written, "error": None, "size": size}
 except OSError as error:
-    return {"written": written, "error": errno.errorcode[error.errno]}
+    return {"written": written, "error": errno.errorcode[error.errno], "size": size}
 finally:
     os.unlink("/tmp/fill")
-""", MemorySize=1024, EphemeralStorage={"Size": 512}, Timeout=60)
+""", MemorySize=128, EphemeralStorage={"Size": 512}, Timeout=60)
     results = run(lambda_client, name)
     assert results["error"] == "ENOSPC"
-    assert results["written"] <= 512 * (1 << 20)
+    assert 400 * (1 << 20) < results["written"] <= 512 * (1 << 20)
+    assert results["size"] <= 512 * (1 << 20)
 
 
 def test_allocating_past_memory_size_is_runtime_out_of_memory(lambda_client, make_function):

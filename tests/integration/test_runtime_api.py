@@ -3,8 +3,8 @@ unmodified from PyPI, and a hand-written client on Python's standard library tha
 the headers and paths byte by byte.
 
 Both run as `provided.al2023` functions whose zip carries an executable `bootstrap`.
-There is no filesystem isolation yet, so the bootstraps name the test venv's Python by
-its absolute path.
+The bootstraps name the test venv's Python by its absolute path: the test harness
+shows the venv read-only inside sandboxes (`swiftlet serve --sandbox-bind`).
 """
 
 import re

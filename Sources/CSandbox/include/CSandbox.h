@@ -28,6 +28,9 @@ struct swiftlet_sandbox_child {
     const char *stage_root;
     const char *const *stage_sources;
     int stage_count;
+    /// When non-NULL (and `stage_root` is set): a block device holding an ext4
+    /// filesystem, mounted (nosuid, nodev) at `stage_root/tmp` for the sandbox's /tmp.
+    const char *tmp_device;
     /// Descriptors that must survive exec (their close-on-exec flag is cleared).
     const int *inherit_fds;
     int inherit_fd_count;
@@ -37,8 +40,11 @@ struct swiftlet_sandbox_child {
 };
 
 /// Starts `path` (bubblewrap) as described by `child`, in a new session, with
-/// every signal at its default disposition. Returns 0 and stores the pid, or
-/// an errno value with `*step` naming the call that failed in the child.
+/// every signal at its default disposition. Returns 0 and stores the pid as
+/// soon as the child exists, without waiting for its setup: a step that fails
+/// in the child writes "swiftlet sandbox: STEP failed, errno N" to its stderr
+/// and exits with status 127. Returns an errno value (and sets `*step`) only
+/// when the child could not be made at all.
 int swiftlet_sandbox_spawn(const char *path, char *const argv[], char *const envp[],
                            const struct swiftlet_sandbox_child *child, pid_t *pid,
                            const char **step);
@@ -48,5 +54,9 @@ int swiftlet_memfd(const char *name);
 /// Blocks until the process behind `pidfd` exits and reaps it; returns 0 or
 /// an errno value (ECHILD when it was reaped already).
 int swiftlet_wait_pidfd(int pidfd);
+/// Attaches `image_fd` to a free loop device that detaches itself once
+/// nothing uses it (LO_FLAGS_AUTOCLEAR). Stores the open device and its path
+/// (`path` has room for `length` bytes). Returns 0 or an errno value.
+int swiftlet_loop_attach(int image_fd, int *loop_fd, char *path, int length);
 
 #endif
