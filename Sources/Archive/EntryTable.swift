@@ -17,12 +17,13 @@ struct EntryTable {
 
     /// Regular files' normalised paths, hard links included.
     var filePaths: Set<String> {
-        Set(kinds.compactMap { path, kind in
-            switch kind {
-            case .file, .hardlink: path
-            case .directory, .symlink: nil
-            }
-        })
+        Set(
+            kinds.compactMap { path, kind in
+                switch kind {
+                case .file, .hardlink: path
+                case .directory, .symlink: nil
+                }
+            })
     }
 
     /// Records one entry; refuses a path seen before as a different kind of entry.

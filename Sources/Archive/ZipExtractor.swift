@@ -23,7 +23,8 @@ enum ZipExtractor {
     /// Resolves `directory` to a canonical absolute path (links in its parent resolved, so
     /// libarchive's link checks see none) and refuses an existing non-empty destination.
     private static func prepareDestination(_ directory: String) throws(ArchiveError) -> String {
-        let absolute = directory.hasPrefix("/")
+        let absolute =
+            directory.hasPrefix("/")
             ? directory : FileManager.default.currentDirectoryPath + "/" + directory
         let url = URL(fileURLWithPath: absolute).standardized
         let name = url.lastPathComponent
@@ -114,7 +115,8 @@ private struct DiskWriter: ~Copyable {
         guard let archive = archive_write_disk_new() else {
             throw ArchiveError(.io, "Could not allocate a disk writer.")
         }
-        let options = ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT
+        let options =
+            ARCHIVE_EXTRACT_SECURE_SYMLINKS | ARCHIVE_EXTRACT_SECURE_NODOTDOT
             | ARCHIVE_EXTRACT_PERM | ARCHIVE_EXTRACT_TIME
         guard archive_write_disk_set_options(archive, options) == ARCHIVE_OK else {
             archive_write_free(archive)

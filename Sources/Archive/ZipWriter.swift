@@ -31,13 +31,15 @@ final class ZipWriter {
         let opened =
             archive_write_set_format_zip(archive) == ARCHIVE_OK
             && archive_write_set_bytes_in_last_block(archive, 1) == ARCHIVE_OK
-            && archive_write_open2(archive, client, nil, { _, client, buffer, length in
-                guard let client, let buffer else { return 0 }
-                // The writer owns `output` and outlives the archive handle that calls back.
-                let output = Unmanaged<Output>.fromOpaque(client).takeUnretainedValue()
-                output.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
-                return la_ssize_t(length)
-            }, nil, nil) == ARCHIVE_OK
+            && archive_write_open2(
+                archive, client, nil,
+                { _, client, buffer, length in
+                    guard let client, let buffer else { return 0 }
+                    // The writer owns `output` and outlives the archive handle that calls back.
+                    let output = Unmanaged<Output>.fromOpaque(client).takeUnretainedValue()
+                    output.bytes.append(contentsOf: UnsafeRawBufferPointer(start: buffer, count: length))
+                    return la_ssize_t(length)
+                }, nil, nil) == ARCHIVE_OK
         guard opened else {
             throw ArchiveError(.io, "Could not start a zip: \(libarchiveMessage(archive)).")
         }

@@ -31,8 +31,10 @@ public enum SigV4 {
         public var headers: [(name: String, value: String)]
         public var body: [UInt8]
 
-        public init(method: String, path: String, query: String = "", headers: [(name: String, value: String)],
-                    body: [UInt8]) {
+        public init(
+            method: String, path: String, query: String = "", headers: [(name: String, value: String)],
+            body: [UInt8]
+        ) {
             self.method = method
             self.path = path
             self.query = query
@@ -58,7 +60,8 @@ public enum SigV4 {
         let signature = self.signature(
             signed, signedHeaders: Set(headerNames), amzDate: amzDate, scope: scope,
             secretAccessKey: credentials.secretAccessKey)
-        let authorization = "\(algorithm) Credential=\(credentials.accessKeyId)/\(scope), "
+        let authorization =
+            "\(algorithm) Credential=\(credentials.accessKeyId)/\(scope), "
             + "SignedHeaders=\(Set(headerNames).sorted().joined(separator: ";")), Signature=\(signature)"
         return added + [(name: "Authorization", value: authorization)]
     }

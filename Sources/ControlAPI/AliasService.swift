@@ -25,7 +25,8 @@ extension LambdaService {
         guard let alias else {
             throw AWSError.resourceNotFound("Function not found: \(arn)")
         }
-        let version = routing
+        let version =
+            routing
             ? AliasRouting.version(
                 primary: alias.functionVersion, weights: alias.additionalVersionWeights, roll: Double.random(in: 0..<1))
             : alias.functionVersion
@@ -36,7 +37,8 @@ extension LambdaService {
             throw AWSError.service()
         }
         guard let record else {
-            throw AWSError.resourceNotFound("Function not found: \(context.functionArn(functionName, qualifier: version))")
+            throw AWSError.resourceNotFound(
+                "Function not found: \(context.functionArn(functionName, qualifier: version))")
         }
         return record
     }
@@ -58,7 +60,7 @@ extension LambdaService {
             revisionId: UUID().uuidString.lowercased())
         do {
             try store.createAlias(alias)
-        } catch where error.code == .conflict {
+        } catch  where error.code == .conflict {
             throw AWSError.conflict("Alias already exists: \(context.functionArn(function.name, qualifier: aliasName))")
         } catch {
             throw AWSError.service()
@@ -92,14 +94,15 @@ extension LambdaService {
         if let weights = settings.weights {
             alias.additionalVersionWeights = weights
         }
-        try checkRouting(alias.functionName, primary: alias.functionVersion, weights: alias.additionalVersionWeights,
-                         context, checkingPrimary: settings.functionVersion != nil)
+        try checkRouting(
+            alias.functionName, primary: alias.functionVersion, weights: alias.additionalVersionWeights,
+            context, checkingPrimary: settings.functionVersion != nil)
         alias.revisionId = UUID().uuidString.lowercased()
         do {
             try store.updateAlias(alias, expectedRevisionId: revisionId)
-        } catch where error.code == .preconditionFailed {
+        } catch  where error.code == .preconditionFailed {
             throw Self.staleRevision()
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             throw Self.aliasNotFound(alias.functionName, aliasName, context)
         } catch {
             throw AWSError.service()
@@ -146,7 +149,9 @@ extension LambdaService {
 
     // MARK: Helpers
 
-    private func storedAlias(_ name: String, _ aliasName: String, _ context: RequestContext) throws(AWSError) -> AliasRecord {
+    private func storedAlias(
+        _ name: String, _ aliasName: String, _ context: RequestContext
+    ) throws(AWSError) -> AliasRecord {
         var validator = Validator()
         AliasSettings.checkName(aliasName, &validator)
         try validator.check()
@@ -267,7 +272,8 @@ struct AliasSettings {
         if name.isEmpty || name.count > 128 {
             validator.length(name, at: "name", min: 1, max: 128)
         } else if !allowed || !LambdaService.isAliasName(name) {
-            validator.fail(name, at: "name", #"Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)"#)
+            validator.fail(
+                name, at: "name", #"Member must satisfy regular expression pattern: (?!^[0-9]+$)([a-zA-Z0-9-_]+)"#)
         }
     }
 }

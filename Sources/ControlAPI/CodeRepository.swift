@@ -20,7 +20,8 @@ struct CodeRepository: Sendable {
     /// Validates a base64 `ZipFile` and stores it; returns the stored blob's identity.
     func accept(zipFileBase64: String) throws(AWSError) -> (sha256Hex: String, sha256Base64: String, size: Int) {
         guard let data = Data(base64Encoded: zipFileBase64, options: [.ignoreUnknownCharacters]) else {
-            throw AWSError.invalidParameter("Could not unzip uploaded file. Please check your file, then try to upload again.")
+            throw AWSError.invalidParameter(
+                "Could not unzip uploaded file. Please check your file, then try to upload again.")
         }
         let bytes = [UInt8](data)
         guard bytes.count <= Self.maximumZipBytes else {
@@ -65,7 +66,9 @@ struct CodeRepository: Sendable {
                     "Unzipped size must be smaller than \(Self.maximumUnzippedBytes) bytes")
             case .unsafeEntry:
                 throw AWSError.invalidParameter(
-                    "Could not unzip uploaded file. Please check your file, then try to upload again. (\(error.message))")
+                    "Could not unzip uploaded file. Please check your file, then try to upload again. "
+                        + "(\(error.message))"
+                )
             default:
                 throw AWSError.invalidParameter(
                     "Could not unzip uploaded file. Please check your file, then try to upload again.")

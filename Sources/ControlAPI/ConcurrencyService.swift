@@ -72,9 +72,10 @@ struct ConcurrencyService: Sendable {
 
     private func existingFunction(_ name: String, _ context: RequestContext) throws(AWSError) -> String {
         guard let reference = FunctionReference(parsing: name) else {
-            throw AWSError.validation("1 validation error detected: Value '\(name)' at 'functionName' failed to "
-                + "satisfy constraint: Member must satisfy regular expression pattern: "
-                + LambdaShapes.functionNamePattern)
+            throw AWSError.validation(
+                "1 validation error detected: Value '\(name)' at 'functionName' failed to "
+                    + "satisfy constraint: Member must satisfy regular expression pattern: "
+                    + LambdaShapes.functionNamePattern)
         }
         guard (try? store.function(named: reference.name)) ?? nil != nil else {
             throw AWSError.resourceNotFound("Function not found: \(context.functionArn(reference.name))")

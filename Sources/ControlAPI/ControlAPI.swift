@@ -82,14 +82,16 @@ public final class ControlAPI: HTTPHandler {
 
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
         if request.path == "/metrics" {
-            return responder.respond(HTTPResponse(
-                status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], text: metricsText()))
+            return responder.respond(
+                HTTPResponse(
+                    status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], text: metricsText()))
         }
         if request.path == "/health" {
             let healthy = ready()
-            return responder.respond(HTTPResponse(
-                status: healthy ? 200 : 503, headers: ["Content-Type": "application/json"],
-                text: healthy ? "{\"status\":\"ok\"}" : "{\"status\":\"starting\"}"))
+            return responder.respond(
+                HTTPResponse(
+                    status: healthy ? 200 : 503, headers: ["Content-Type": "application/json"],
+                    text: healthy ? "{\"status\":\"ok\"}" : "{\"status\":\"starting\"}"))
         }
         let context = RequestContext(
             request: request, accountId: configuration.accountId, defaultRegion: configuration.defaultRegion)
@@ -114,9 +116,11 @@ public final class ControlAPI: HTTPHandler {
         if target.split(separator: "?").first?.hasSuffix("/invocations") == true {
             return LambdaService.tooLarge(limit: limit).restResponse(requestId: requestId)
         }
-        return AWSError(status: 413, code: "RequestEntityTooLargeException",
-                        message: "Request must be smaller than \(limit) bytes for this operation")
-            .restResponse(requestId: requestId)
+        return AWSError(
+            status: 413, code: "RequestEntityTooLargeException",
+            message: "Request must be smaller than \(limit) bytes for this operation"
+        )
+        .restResponse(requestId: requestId)
     }
 
     private func route(_ request: HTTPRequest, _ context: RequestContext) async -> HTTPResponse {
@@ -164,8 +168,10 @@ public final class ControlAPI: HTTPHandler {
         case "ListVersionsByFunction": return try lambda.listVersionsByFunction(request, context, name: name)
         case "CreateAlias": return try lambda.createAlias(request, context, name: name)
         case "GetAlias": return try lambda.getAlias(request, context, name: name, aliasName: parameters["Name"] ?? "")
-        case "UpdateAlias": return try lambda.updateAlias(request, context, name: name, aliasName: parameters["Name"] ?? "")
-        case "DeleteAlias": return try lambda.deleteAlias(request, context, name: name, aliasName: parameters["Name"] ?? "")
+        case "UpdateAlias":
+            return try lambda.updateAlias(request, context, name: name, aliasName: parameters["Name"] ?? "")
+        case "DeleteAlias":
+            return try lambda.deleteAlias(request, context, name: name, aliasName: parameters["Name"] ?? "")
         case "ListAliases": return try lambda.listAliases(request, context, name: name)
         case "TagResource": return try lambda.tagResource(request, context, resource: parameters["Resource"] ?? "")
         case "UntagResource": return try lambda.untagResource(request, context, resource: parameters["Resource"] ?? "")
@@ -181,8 +187,9 @@ public final class ControlAPI: HTTPHandler {
         case "GetFunctionConcurrency": return try concurrency.get(context, name: name)
         case "DeleteFunctionConcurrency": return try concurrency.delete(context, name: name)
         default:
-            throw AWSError(status: 501, code: "NotImplementedException",
-                           message: "Swiftlet does not implement the Lambda operation \(operation) yet.")
+            throw AWSError(
+                status: 501, code: "NotImplementedException",
+                message: "Swiftlet does not implement the Lambda operation \(operation) yet.")
         }
     }
 
@@ -205,12 +212,19 @@ public final class ControlAPI: HTTPHandler {
         let queue = asyncQueue.currentMetrics()
         let counters: [(String, String, Int)] = [
             ("swiftlet_async_events_accepted_total", "Asynchronous events accepted (answered 202).", queue.accepted),
-            ("swiftlet_async_events_succeeded_total", "Asynchronous events whose invocation succeeded.", queue.succeeded),
+            (
+                "swiftlet_async_events_succeeded_total", "Asynchronous events whose invocation succeeded.",
+                queue.succeeded
+            ),
             ("swiftlet_async_events_retried_total", "Asynchronous delivery attempts scheduled again.", queue.retried),
-            ("swiftlet_async_events_destination_total", "Asynchronous events sent to a failure destination.",
-             queue.sentToDestination),
-            ("swiftlet_async_events_dropped_total", "Asynchronous events dropped: failed with no destination.",
-             queue.dropped),
+            (
+                "swiftlet_async_events_destination_total", "Asynchronous events sent to a failure destination.",
+                queue.sentToDestination
+            ),
+            (
+                "swiftlet_async_events_dropped_total", "Asynchronous events dropped: failed with no destination.",
+                queue.dropped
+            ),
         ]
         var text = ""
         for (name, help, value) in counters {
@@ -222,7 +236,8 @@ public final class ControlAPI: HTTPHandler {
     }
 
     /// Finds the Lambda operation whose method, path template and literal query match.
-    static func match(method: String, segments: [String], query: [String: String] = [:]) -> (String, [String: String])? {
+    static func match(method: String, segments: [String], query: [String: String] = [:]) -> (String, [String: String])?
+    {
         for route in routes where route.method == method && route.template.count <= segments.count {
             guard route.query.allSatisfy({ query[$0.key] == $0.value }) else { continue }
             if let parameters = bind(route.template, to: segments) {

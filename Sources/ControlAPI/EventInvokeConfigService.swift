@@ -9,7 +9,9 @@ struct EventInvokeConfigService: Sendable {
     let store: any Store
     let asyncStore: any AsyncEventStore
 
-    func put(_ request: HTTPRequest, _ context: RequestContext, name: String, merging: Bool) throws(AWSError) -> HTTPResponse {
+    func put(
+        _ request: HTTPRequest, _ context: RequestContext, name: String, merging: Bool
+    ) throws(AWSError) -> HTTPResponse {
         var reader = try LambdaService.reader(request)
         let (function, qualifier) = try resolve(name, request, context)
         let retries = reader.integer("MaximumRetryAttempts")
@@ -30,8 +32,10 @@ struct EventInvokeConfigService: Sendable {
             throw notFound(context.functionArn(function, qualifier: qualifier))
         }
         // Put replaces every setting (those left out are removed); Update changes only those given.
-        var config = existing ?? EventInvokeConfigRecord(
-            functionName: function, qualifier: qualifier, lastModifiedMilliseconds: 0)
+        var config =
+            existing
+            ?? EventInvokeConfigRecord(
+                functionName: function, qualifier: qualifier, lastModifiedMilliseconds: 0)
         if !merging || reader.document["MaximumRetryAttempts"] != nil { config.maximumRetryAttempts = retries }
         if !merging || reader.document["MaximumEventAgeInSeconds"] != nil { config.maximumEventAgeSeconds = age }
         if !merging || destinations?["OnSuccess"] != nil { config.onSuccessDestination = Self.nonEmpty(onSuccess) }
@@ -73,7 +77,8 @@ struct EventInvokeConfigService: Sendable {
         let maxItems = query["MaxItems"].map { Int($0) ?? 0 }
         validator.range(maxItems, at: "maxItems", min: 1, max: 50)
         try validator.check()
-        guard let reference = FunctionReference(parsing: name), (try? store.function(named: reference.name)) != nil else {
+        guard let reference = FunctionReference(parsing: name), (try? store.function(named: reference.name)) != nil
+        else {
             throw AWSError.resourceNotFound("Function not found: \(context.functionArn(name))")
         }
         let all: [EventInvokeConfigRecord]
@@ -97,11 +102,14 @@ struct EventInvokeConfigService: Sendable {
     // MARK: Helpers
 
     /// The function name and qualifier a request addresses; the function must exist.
-    private func resolve(_ name: String, _ request: HTTPRequest, _ context: RequestContext) throws(AWSError) -> (String, String) {
+    private func resolve(
+        _ name: String, _ request: HTTPRequest, _ context: RequestContext
+    ) throws(AWSError) -> (String, String) {
         guard let reference = FunctionReference(parsing: name) else {
-            throw AWSError.validation("1 validation error detected: Value '\(name)' at 'functionName' failed to "
-                + "satisfy constraint: Member must satisfy regular expression pattern: "
-                + LambdaShapes.functionNamePattern)
+            throw AWSError.validation(
+                "1 validation error detected: Value '\(name)' at 'functionName' failed to "
+                    + "satisfy constraint: Member must satisfy regular expression pattern: "
+                    + LambdaShapes.functionNamePattern)
         }
         let qualifier = parseQuery(request.query)["Qualifier"] ?? reference.qualifier ?? "$LATEST"
         guard (try? store.function(named: reference.name)) ?? nil != nil else {

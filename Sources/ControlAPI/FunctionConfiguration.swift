@@ -33,7 +33,8 @@ enum FunctionConfiguration {
             members["KMSKeyArn"] = .string(key)
         }
         if let layers = record.layers, !layers.isEmpty {
-            members["Layers"] = .array(layers.map { ["Arn": .string($0.arn), "CodeSize": .number(Double($0.codeSizeBytes))] })
+            members["Layers"] = .array(
+                layers.map { ["Arn": .string($0.arn), "CodeSize": .number(Double($0.codeSizeBytes))] })
         }
         if let runtime = record.runtime {
             members["Runtime"] = .string(runtime)

@@ -61,12 +61,14 @@ struct FunctionSettings {
                 "Timeout must be between 1 and 900 seconds; \(timeoutSeconds) is out of range.")
         }
         if let memoryMegabytes, memoryMegabytes > 10240 {
-            throw AWSError.invalidParameter("'MemorySize' value failed to satisfy constraint: Member must have value "
-                + "less than or equal to 10240")
+            throw AWSError.invalidParameter(
+                "'MemorySize' value failed to satisfy constraint: Member must have value "
+                    + "less than or equal to 10240")
         }
         if let size = ephemeralStorageMegabytes, size > 10240 {
-            throw AWSError.invalidParameter("'EphemeralStorage.Size' value failed to satisfy constraint: Member must "
-                + "have value less than or equal to 10240")
+            throw AWSError.invalidParameter(
+                "'EphemeralStorage.Size' value failed to satisfy constraint: Member must "
+                    + "have value less than or equal to 10240")
         }
         if let runtime {
             try Self.checkRuntime(runtime)

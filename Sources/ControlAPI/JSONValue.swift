@@ -51,8 +51,10 @@ public enum JSONValue: Sendable, Equatable {
 
     /// The document as compact UTF-8 JSON with sorted keys.
     public func serialized() -> [UInt8] {
-        let data = (try? JSONSerialization.data(
-            withJSONObject: foundation, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes])) ?? Data()
+        let data =
+            (try? JSONSerialization.data(
+                withJSONObject: foundation, options: [.sortedKeys, .fragmentsAllowed, .withoutEscapingSlashes]))
+            ?? Data()
         return Array(data)
     }
 

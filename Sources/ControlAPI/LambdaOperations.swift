@@ -25,7 +25,10 @@ enum LambdaOperations {
         ("DeleteFunctionEventInvokeConfig", "DELETE", "/2019-09-25/functions/{FunctionName}/event-invoke-config", ""),
         ("DeleteFunctionUrlConfig", "DELETE", "/2021-10-31/functions/{FunctionName}/url", ""),
         ("DeleteLayerVersion", "DELETE", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}", ""),
-        ("DeleteProvisionedConcurrencyConfig", "DELETE", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency", ""),
+        (
+            "DeleteProvisionedConcurrencyConfig", "DELETE",
+            "/2019-09-30/functions/{FunctionName}/provisioned-concurrency", ""
+        ),
         ("DeleteResourcePolicy", "DELETE", "/2026-07-09/resource-policy/{ResourceArn}", ""),
         ("GetAccountSettings", "GET", "/2016-08-19/account-settings", ""),
         ("GetAlias", "GET", "/2015-03-31/functions/{FunctionName}/aliases/{Name}", ""),
@@ -60,12 +63,21 @@ enum LambdaOperations {
         ("ListEventSourceMappings", "GET", "/2015-03-31/event-source-mappings", ""),
         ("ListFunctionEventInvokeConfigs", "GET", "/2019-09-25/functions/{FunctionName}/event-invoke-config/list", ""),
         ("ListFunctionUrlConfigs", "GET", "/2021-10-31/functions/{FunctionName}/urls", ""),
-        ("ListFunctionVersionsByCapacityProvider", "GET", "/2025-11-30/capacity-providers/{CapacityProviderName}/function-versions", ""),
+        (
+            "ListFunctionVersionsByCapacityProvider", "GET",
+            "/2025-11-30/capacity-providers/{CapacityProviderName}/function-versions", ""
+        ),
         ("ListFunctions", "GET", "/2015-03-31/functions", ""),
-        ("ListFunctionsByCodeSigningConfig", "GET", "/2020-04-22/code-signing-configs/{CodeSigningConfigArn}/functions", ""),
+        (
+            "ListFunctionsByCodeSigningConfig", "GET",
+            "/2020-04-22/code-signing-configs/{CodeSigningConfigArn}/functions", ""
+        ),
         ("ListLayerVersions", "GET", "/2018-10-31/layers/{LayerName}/versions", ""),
         ("ListLayers", "GET", "/2018-10-31/layers", ""),
-        ("ListProvisionedConcurrencyConfigs", "GET", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency", "List=ALL"),
+        (
+            "ListProvisionedConcurrencyConfigs", "GET", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency",
+            "List=ALL"
+        ),
         ("ListTags", "GET", "/2017-03-31/tags/{Resource}", ""),
         ("ListVersionsByFunction", "GET", "/2015-03-31/functions/{FunctionName}/versions", ""),
         ("PauseDurableExecution", "POST", "/2025-12-01/durable-executions/{DurableExecutionArn}/pause", ""),
@@ -79,12 +91,24 @@ enum LambdaOperations {
         ("PutProvisionedConcurrencyConfig", "PUT", "/2019-09-30/functions/{FunctionName}/provisioned-concurrency", ""),
         ("PutResourcePolicy", "PUT", "/2026-07-09/resource-policy/{ResourceArn}", ""),
         ("PutRuntimeManagementConfig", "PUT", "/2021-07-20/functions/{FunctionName}/runtime-management-config", ""),
-        ("RemoveLayerVersionPermission", "DELETE", "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId}", ""),
+        (
+            "RemoveLayerVersionPermission", "DELETE",
+            "/2018-10-31/layers/{LayerName}/versions/{VersionNumber}/policy/{StatementId}", ""
+        ),
         ("RemovePermission", "DELETE", "/2015-03-31/functions/{FunctionName}/policy/{StatementId}", ""),
         ("ResumeDurableExecution", "POST", "/2025-12-01/durable-executions/{DurableExecutionArn}/resume", ""),
-        ("SendDurableExecutionCallbackFailure", "POST", "/2025-12-01/durable-execution-callbacks/{CallbackId}/fail", ""),
-        ("SendDurableExecutionCallbackHeartbeat", "POST", "/2025-12-01/durable-execution-callbacks/{CallbackId}/heartbeat", ""),
-        ("SendDurableExecutionCallbackSuccess", "POST", "/2025-12-01/durable-execution-callbacks/{CallbackId}/succeed", ""),
+        (
+            "SendDurableExecutionCallbackFailure", "POST", "/2025-12-01/durable-execution-callbacks/{CallbackId}/fail",
+            ""
+        ),
+        (
+            "SendDurableExecutionCallbackHeartbeat", "POST",
+            "/2025-12-01/durable-execution-callbacks/{CallbackId}/heartbeat", ""
+        ),
+        (
+            "SendDurableExecutionCallbackSuccess", "POST",
+            "/2025-12-01/durable-execution-callbacks/{CallbackId}/succeed", ""
+        ),
         ("StopDurableExecution", "POST", "/2025-12-01/durable-executions/{DurableExecutionArn}/stop", ""),
         ("TagResource", "POST", "/2017-03-31/tags/{Resource}", ""),
         ("UntagResource", "DELETE", "/2017-03-31/tags/{Resource}", ""),

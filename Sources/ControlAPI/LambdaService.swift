@@ -25,8 +25,9 @@ struct LambdaService: Sendable {
         reader.validator.pattern(name, at: "functionName", LambdaShapes.functionNamePattern)
         let settings = try FunctionSettings(&reader)
         guard let name, let reference = FunctionReference(parsing: name), reference.qualifier == nil else {
-            throw AWSError.validation("1 validation error detected: Value '\(name ?? "")' at 'functionName' failed "
-                + "to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+")
+            throw AWSError.validation(
+                "1 validation error detected: Value '\(name ?? "")' at 'functionName' failed "
+                    + "to satisfy constraint: Member must satisfy regular expression pattern: [a-zA-Z0-9-_]+")
         }
         let packageType = reader.string("PackageType") ?? "Zip"
         guard packageType == "Zip" else {
@@ -135,7 +136,9 @@ struct LambdaService: Sendable {
         return try save(&record, expecting: reader.string("RevisionId"), context)
     }
 
-    func deleteFunction(_ request: HTTPRequest, _ context: RequestContext, name: String) throws(AWSError) -> HTTPResponse {
+    func deleteFunction(
+        _ request: HTTPRequest, _ context: RequestContext, name: String
+    ) throws(AWSError) -> HTTPResponse {
         let qualifier = parseQuery(request.query)["Qualifier"]
         let record = try lookup(name, qualifier: qualifier, context)
         if let requested = qualifier ?? FunctionReference(parsing: name)?.qualifier, requested != "$LATEST" {
@@ -150,7 +153,9 @@ struct LambdaService: Sendable {
         return HTTPResponse(status: 204, headers: ["X-Amzn-RequestId": context.requestId])
     }
 
-    func getAccountSettings(_ context: RequestContext, concurrencyLimit: Int, unreserved: Int) throws(AWSError) -> HTTPResponse {
+    func getAccountSettings(
+        _ context: RequestContext, concurrencyLimit: Int, unreserved: Int
+    ) throws(AWSError) -> HTTPResponse {
         let count = (try? store.listFunctions(after: nil, limit: 100_000).count) ?? 0
         let document: JSONValue = [
             "AccountLimit": [
@@ -165,16 +170,20 @@ struct LambdaService: Sendable {
 
     // MARK: Invoke
 
-    func invoke(_ request: HTTPRequest, _ context: RequestContext, name: String) async throws(AWSError) -> HTTPResponse {
+    func invoke(_ request: HTTPRequest, _ context: RequestContext, name: String) async throws(AWSError) -> HTTPResponse
+    {
         let invocationType = request.headers["X-Amz-Invocation-Type"] ?? "RequestResponse"
         guard ["RequestResponse", "Event", "DryRun"].contains(invocationType) else {
-            throw AWSError.validation("1 validation error detected: Value '\(invocationType)' at 'invocationType' "
-                + "failed to satisfy constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]")
+            throw AWSError.validation(
+                "1 validation error detected: Value '\(invocationType)' at 'invocationType' failed to satisfy "
+                    + "constraint: Member must satisfy enum value set: [Event, RequestResponse, DryRun]"
+            )
         }
         let logType = request.headers["X-Amz-Log-Type"] ?? "None"
         guard ["None", "Tail"].contains(logType) else {
-            throw AWSError.validation("1 validation error detected: Value '\(logType)' at 'logType' failed to "
-                + "satisfy constraint: Member must satisfy enum value set: [None, Tail]")
+            throw AWSError.validation(
+                "1 validation error detected: Value '\(logType)' at 'logType' failed to "
+                    + "satisfy constraint: Member must satisfy enum value set: [None, Tail]")
         }
         if invocationType == "Event", request.body.count > Self.maximumAsyncPayloadBytes {
             throw Self.tooLarge(limit: Self.maximumAsyncPayloadBytes)
@@ -216,7 +225,9 @@ struct LambdaService: Sendable {
     }
 
     /// The legacy InvokeAsync: the body is the event; answers 202 `{"Status": 202}`.
-    func invokeAsync(_ request: HTTPRequest, _ context: RequestContext, name: String) async throws(AWSError) -> HTTPResponse {
+    func invokeAsync(
+        _ request: HTTPRequest, _ context: RequestContext, name: String
+    ) async throws(AWSError) -> HTTPResponse {
         if request.body.count > 256 * 1024 {
             throw Self.tooLarge(limit: 256 * 1024)
         }
@@ -228,7 +239,9 @@ struct LambdaService: Sendable {
     }
 
     /// Puts an event in the durable queue; returns once it is on disk.
-    private func enqueue(_ function: String, _ qualifier: String, _ payload: [UInt8], _ context: RequestContext)
+    private func enqueue(
+        _ function: String, _ qualifier: String, _ payload: [UInt8], _ context: RequestContext
+    )
         async throws(AWSError)
     {
         let now = Self.now()
@@ -257,7 +270,8 @@ struct LambdaService: Sendable {
     /// Serves the zip behind GetFunction's Code.Location.
     func downloadCode(name: String, file: String) -> HTTPResponse {
         let hex = file.hasSuffix(".zip") ? String(file.dropLast(4)) : file
-        let hashes = name.hasPrefix("layer:")
+        let hashes =
+            name.hasPrefix("layer:")
             ? (try? store.layerVersions(layerName: String(name.dropFirst(6))))?.map(\.codeSha256Hex)
             : (try? store.functionVersions(named: name))?.map(\.codeSha256Hex)
         guard hashes?.contains(hex) == true, let bytes = try? store.readBlob(sha256Hex: hex)
@@ -275,12 +289,14 @@ struct LambdaService: Sendable {
         _ name: String, qualifier: String?, _ context: RequestContext, routing: Bool = false
     ) throws(AWSError) -> FunctionRecord {
         guard let reference = FunctionReference(parsing: name) else {
-            throw AWSError.validation("1 validation error detected: Value '\(name)' at 'functionName' failed to "
-                + "satisfy constraint: Member must satisfy regular expression pattern: "
-                + LambdaShapes.functionNamePattern)
+            throw AWSError.validation(
+                "1 validation error detected: Value '\(name)' at 'functionName' failed to "
+                    + "satisfy constraint: Member must satisfy regular expression pattern: "
+                    + LambdaShapes.functionNamePattern)
         }
         if let qualifier, let embedded = reference.qualifier, qualifier != embedded {
-            throw AWSError.invalidParameter("The derived qualifier from the function name does not match the specified qualifier.")
+            throw AWSError.invalidParameter(
+                "The derived qualifier from the function name does not match the specified qualifier.")
         }
         let version = qualifier ?? reference.qualifier ?? "$LATEST"
         if Self.isAliasName(version) {
@@ -299,7 +315,9 @@ struct LambdaService: Sendable {
         return record
     }
 
-    private func acceptCode(_ code: [String: JSONValue]) throws(AWSError) -> (sha256Hex: String, sha256Base64: String, size: Int) {
+    private func acceptCode(
+        _ code: [String: JSONValue]
+    ) throws(AWSError) -> (sha256Hex: String, sha256Base64: String, size: Int) {
         if code["S3Bucket"] != nil || code["ImageUri"] != nil {
             throw AWSError.invalidParameter("This Swiftlet server accepts function code as Code.ZipFile only.")
         }
@@ -317,7 +335,9 @@ struct LambdaService: Sendable {
         }
     }
 
-    private func save(_ record: inout FunctionRecord, expecting revision: String?, _ context: RequestContext) throws(AWSError) -> HTTPResponse {
+    private func save(
+        _ record: inout FunctionRecord, expecting revision: String?, _ context: RequestContext
+    ) throws(AWSError) -> HTTPResponse {
         guard record.version == FunctionRecord.latestVersion else {
             throw AWSError.invalidParameter(
                 "Published versions cannot be changed. Update $LATEST and publish a new version instead.")
@@ -328,11 +348,11 @@ struct LambdaService: Sendable {
         record.lastUpdateStatus = "Successful"
         do {
             try store.updateFunction(record, expectedRevisionId: previous)
-        } catch where error.code == .preconditionFailed {
+        } catch  where error.code == .preconditionFailed {
             throw AWSError.preconditionFailed(
                 "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to "
                     + "retrieve the latest Revision Id")
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             throw AWSError.resourceNotFound("Function not found: \(context.functionArn(record.name))")
         } catch {
             throw AWSError.service()
@@ -344,8 +364,9 @@ struct LambdaService: Sendable {
     static func reader(_ request: HTTPRequest) throws(AWSError) -> RequestReader {
         let body = request.body.isEmpty ? Array("{}".utf8) : request.body
         guard let document = (try? JSONValue.parse(body))?.objectValue else {
-            throw AWSError(status: 400, code: "InvalidRequestContentException",
-                           message: "Could not parse request body into json: the body is not a JSON object")
+            throw AWSError(
+                status: 400, code: "InvalidRequestContentException",
+                message: "Could not parse request body into json: the body is not a JSON object")
         }
         return RequestReader(document)
     }
@@ -354,15 +375,17 @@ struct LambdaService: Sendable {
         do {
             _ = try JSONValue.parse(payload)
         } catch {
-            throw AWSError(status: 400, code: "InvalidRequestContentException",
-                           message: "Could not parse request body into json: Could not parse payload into json: "
-                               + "Unexpected character or malformed JSON document")
+            throw AWSError(
+                status: 400, code: "InvalidRequestContentException",
+                message: "Could not parse request body into json: Could not parse payload into json: "
+                    + "Unexpected character or malformed JSON document")
         }
     }
 
     static func tooLarge(limit: Int) -> AWSError {
-        AWSError(status: 413, code: "RequestTooLargeException",
-                 message: "Request must be smaller than \(limit) bytes for the InvokeFunction operation")
+        AWSError(
+            status: 413, code: "RequestTooLargeException",
+            message: "Request must be smaller than \(limit) bytes for the InvokeFunction operation")
     }
 
     private static func map(_ error: InvokeError) -> AWSError {

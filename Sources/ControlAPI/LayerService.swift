@@ -92,7 +92,9 @@ extension LambdaService {
         for newest in records {
             if Self.matches(newest, query) {
                 matching.append(newest)
-            } else if let older = try? store.layerVersions(layerName: newest.layerName).first(where: { Self.matches($0, query) }) {
+            } else if let older = try? store.layerVersions(layerName: newest.layerName).first(where: {
+                Self.matches($0, query)
+            }) {
                 matching.append(older)
             }
         }
@@ -243,7 +245,8 @@ extension LambdaService {
             else {
                 throw AWSError.invalidParameter("Layer version \(arn) does not exist.")
             }
-            layers.append(FunctionLayer(arn: arn, codeSizeBytes: record.codeSizeBytes, codeSha256Hex: record.codeSha256Hex))
+            layers.append(
+                FunctionLayer(arn: arn, codeSizeBytes: record.codeSizeBytes, codeSha256Hex: record.codeSha256Hex))
         }
         return layers
     }
@@ -272,7 +275,7 @@ extension LambdaService {
     private func saveLayerVersion(_ record: LayerVersionRecord) throws(AWSError) {
         do {
             try store.updateLayerVersion(record)
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             throw AWSError.resourceNotFound("The resource you requested does not exist.")
         } catch {
             throw AWSError.service()
@@ -286,14 +289,22 @@ extension LambdaService {
     }
 
     /// A layer's name from a LayerName path member: the name itself or the layer's ARN.
-    static func layerName(_ text: String, _ context: RequestContext, _ validator: inout Validator) throws(AWSError) -> String {
+    static func layerName(
+        _ text: String, _ context: RequestContext, _ validator: inout Validator
+    ) throws(AWSError) -> String {
         let name = text.hasPrefix("arn:") ? String(text.split(separator: ":").last ?? "") : text
-        let valid = text.hasPrefix("arn:") ? text.split(separator: ":", omittingEmptySubsequences: false).count == 7 : true
-        if !valid || name.isEmpty || name.utf8.count > 140 || !name.utf8.allSatisfy({ byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7a) || byte == 0x2d || byte == 0x5f
-        }) {
-            validator.fail(text, at: "layerName", "Member must satisfy regular expression pattern: "
-                + #"(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+"#)
+        let valid =
+            text.hasPrefix("arn:") ? text.split(separator: ":", omittingEmptySubsequences: false).count == 7 : true
+        if !valid || name.isEmpty || name.utf8.count > 140
+            || !name.utf8.allSatisfy({ byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7a) || byte == 0x2d
+                    || byte == 0x5f
+            })
+        {
+            validator.fail(
+                text, at: "layerName",
+                "Member must satisfy regular expression pattern: "
+                    + #"(arn:[a-zA-Z0-9-]+:lambda:[a-zA-Z0-9-]+:\d{12}:layer:[a-zA-Z0-9-_]+)|[a-zA-Z0-9-_]+"#)
         }
         return name
     }
@@ -338,7 +349,9 @@ extension LambdaService {
     }
 
     /// GetLayerVersion's shape, or with `withContent: false` a LayerVersionsListItem.
-    static func layerVersionJSON(_ record: LayerVersionRecord, _ context: RequestContext, withContent: Bool) -> JSONValue {
+    static func layerVersionJSON(
+        _ record: LayerVersionRecord, _ context: RequestContext, withContent: Bool
+    ) -> JSONValue {
         var members: [String: JSONValue] = [
             "LayerVersionArn": .string(layerVersionArn(record, context)),
             "Version": .number(Double(record.version)),
@@ -388,7 +401,8 @@ extension LambdaService {
 
 extension LambdaService {
     /// Sets `record`'s layers from a request's Layers member, when present.
-    func applyLayers(_ member: JSONValue?, to record: inout FunctionRecord, _ context: RequestContext) throws(AWSError) {
+    func applyLayers(_ member: JSONValue?, to record: inout FunctionRecord, _ context: RequestContext) throws(AWSError)
+    {
         guard let arns = member?.arrayValue?.compactMap(\.stringValue) else { return }
         record.layers = arns.isEmpty ? nil : try functionLayers(arns, context)
     }

@@ -17,8 +17,9 @@ struct LogsService: Sendable {
             case "FilterLogEvents": document = try filterLogEvents(reader)
             case "DeleteLogGroup": document = try deleteLogGroup(reader)
             default:
-                throw AWSError(status: 400, code: "UnknownOperationException",
-                               message: "Swiftlet does not implement the CloudWatch Logs operation \(operation).")
+                throw AWSError(
+                    status: 400, code: "UnknownOperationException",
+                    message: "Swiftlet does not implement the CloudWatch Logs operation \(operation).")
             }
             return HTTPResponse(
                 status: 200,
@@ -33,21 +34,23 @@ struct LogsService: Sendable {
 
     private func describeLogGroups(_ reader: RequestReader, _ context: RequestContext) throws -> JSONValue {
         let limit = try Self.limit(reader, maximum: 50)
-        let groups = try store.logGroups(prefix: reader.string("logGroupNamePrefix"), after: reader.string("nextToken"),
-                                         limit: limit + 1)
+        let groups = try store.logGroups(
+            prefix: reader.string("logGroupNamePrefix"), after: reader.string("nextToken"),
+            limit: limit + 1)
         var document: [String: JSONValue] = [
-            "logGroups": .array(groups.prefix(limit).map { group in
-                let arn = "arn:aws:logs:\(context.region):\(context.accountId):log-group:\(group.name)"
-                var members: [String: JSONValue] = [
-                    "logGroupName": .string(group.name), "creationTime": .number(Double(group.createdMilliseconds)),
-                    "metricFilterCount": 0, "arn": .string(arn + ":*"), "logGroupArn": .string(arn),
-                    "storedBytes": .number(Double(group.storedBytes)), "logGroupClass": "STANDARD",
-                ]
-                if let days = group.retentionDays {
-                    members["retentionInDays"] = .number(Double(days))
-                }
-                return .object(members)
-            })
+            "logGroups": .array(
+                groups.prefix(limit).map { group in
+                    let arn = "arn:aws:logs:\(context.region):\(context.accountId):log-group:\(group.name)"
+                    var members: [String: JSONValue] = [
+                        "logGroupName": .string(group.name), "creationTime": .number(Double(group.createdMilliseconds)),
+                        "metricFilterCount": 0, "arn": .string(arn + ":*"), "logGroupArn": .string(arn),
+                        "storedBytes": .number(Double(group.storedBytes)), "logGroupClass": "STANDARD",
+                    ]
+                    if let days = group.retentionDays {
+                        members["retentionInDays"] = .number(Double(days))
+                    }
+                    return .object(members)
+                })
         ]
         if groups.count > limit {
             document["nextToken"] = .string(groups[limit - 1].name)
@@ -71,25 +74,27 @@ struct LogsService: Sendable {
             descending: reader.document["descending"]?.boolValue ?? false, after: reader.string("nextToken"),
             limit: limit)
         var document: [String: JSONValue] = [
-            "logStreams": .array(page.streams.map { stream in
-                var members: [String: JSONValue] = [
-                    "logStreamName": .string(stream.name),
-                    "creationTime": .number(Double(stream.createdMilliseconds)),
-                    "arn": .string("arn:aws:logs:\(context.region):\(context.accountId):log-group:\(group):log-stream:"
-                        + stream.name),
-                    "storedBytes": .number(Double(stream.storedBytes)),
-                ]
-                if let first = stream.firstEventMilliseconds {
-                    members["firstEventTimestamp"] = .number(Double(first))
-                }
-                if let last = stream.lastEventMilliseconds {
-                    members["lastEventTimestamp"] = .number(Double(last))
-                }
-                if let ingestion = stream.lastIngestionMilliseconds {
-                    members["lastIngestionTime"] = .number(Double(ingestion))
-                }
-                return .object(members)
-            })
+            "logStreams": .array(
+                page.streams.map { stream in
+                    var members: [String: JSONValue] = [
+                        "logStreamName": .string(stream.name),
+                        "creationTime": .number(Double(stream.createdMilliseconds)),
+                        "arn": .string(
+                            "arn:aws:logs:\(context.region):\(context.accountId):log-group:\(group):log-stream:"
+                                + stream.name),
+                        "storedBytes": .number(Double(stream.storedBytes)),
+                    ]
+                    if let first = stream.firstEventMilliseconds {
+                        members["firstEventTimestamp"] = .number(Double(first))
+                    }
+                    if let last = stream.lastEventMilliseconds {
+                        members["lastEventTimestamp"] = .number(Double(last))
+                    }
+                    if let ingestion = stream.lastIngestionMilliseconds {
+                        members["lastIngestionTime"] = .number(Double(ingestion))
+                    }
+                    return .object(members)
+                })
         ]
         if let next = page.nextToken {
             document["nextToken"] = .string(next)
@@ -110,12 +115,13 @@ struct LogsService: Sendable {
             startFromHead: reader.document["startFromHead"]?.boolValue ?? false, limit: limit,
             token: reader.string("nextToken"))
         return [
-            "events": .array(page.events.map { event in
-                [
-                    "timestamp": .number(Double(event.timestampMilliseconds)), "message": .string(event.message),
-                    "ingestionTime": .number(Double(event.ingestionMilliseconds)),
-                ]
-            }),
+            "events": .array(
+                page.events.map { event in
+                    [
+                        "timestamp": .number(Double(event.timestampMilliseconds)), "message": .string(event.message),
+                        "ingestionTime": .number(Double(event.ingestionMilliseconds)),
+                    ]
+                }),
             "nextForwardToken": .string(page.nextForwardToken),
             "nextBackwardToken": .string(page.nextBackwardToken),
         ]
@@ -137,13 +143,16 @@ struct LogsService: Sendable {
             endMilliseconds: Self.int64(reader, "endTime"), terms: terms, limit: limit,
             token: reader.string("nextToken"))
         var document: [String: JSONValue] = [
-            "events": .array(page.events.map { event in
-                [
-                    "logStreamName": .string(event.streamName), "timestamp": .number(Double(event.timestampMilliseconds)),
-                    "message": .string(event.message), "ingestionTime": .number(Double(event.ingestionMilliseconds)),
-                    "eventId": .string(event.eventId),
-                ]
-            }),
+            "events": .array(
+                page.events.map { event in
+                    [
+                        "logStreamName": .string(event.streamName),
+                        "timestamp": .number(Double(event.timestampMilliseconds)),
+                        "message": .string(event.message),
+                        "ingestionTime": .number(Double(event.ingestionMilliseconds)),
+                        "eventId": .string(event.eventId),
+                    ]
+                }),
             "searchedLogStreams": [],
         ]
         if let next = page.nextToken {
@@ -162,7 +171,8 @@ struct LogsService: Sendable {
     private func requireGroup(_ name: String) throws {
         let groups = try store.logGroups(prefix: name, after: nil, limit: 50)
         guard groups.contains(where: { $0.name == name }) else {
-            throw AWSError(status: 400, code: "ResourceNotFoundException", message: "The specified log group does not exist.")
+            throw AWSError(
+                status: 400, code: "ResourceNotFoundException", message: "The specified log group does not exist.")
         }
     }
 
@@ -199,8 +209,9 @@ struct LogsService: Sendable {
     private static func limit(_ reader: RequestReader, maximum: Int) throws(AWSError) -> Int {
         guard let limit = reader.integer("limit") else { return maximum }
         guard (1...maximum).contains(limit) else {
-            throw invalidParameter("1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy "
-                + "constraint: Member must have value less than or equal to \(maximum)")
+            throw invalidParameter(
+                "1 validation error detected: Value '\(limit)' at 'limit' failed to satisfy "
+                    + "constraint: Member must have value less than or equal to \(maximum)")
         }
         return limit
     }

@@ -64,9 +64,11 @@ struct ObservabilitySettings {
             if let group = logging["LogGroup"]?.stringValue {
                 record.logGroup = group
             }
-            record.applicationLogLevel = format == "JSON"
+            record.applicationLogLevel =
+                format == "JSON"
                 ? logging["ApplicationLogLevel"]?.stringValue ?? record.applicationLogLevel : nil
-            record.systemLogLevel = format == "JSON"
+            record.systemLogLevel =
+                format == "JSON"
                 ? logging["SystemLogLevel"]?.stringValue ?? record.systemLogLevel : nil
         }
     }

@@ -79,10 +79,11 @@ struct FunctionReference: Equatable {
 
     /// `[a-zA-Z0-9-_]+`
     private static func isName(_ text: Substring) -> Bool {
-        !text.isEmpty && text.utf8.allSatisfy { byte in
-            (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7a) || byte == 0x2d
-                || byte == 0x5f
-        }
+        !text.isEmpty
+            && text.utf8.allSatisfy { byte in
+                (byte >= 0x30 && byte <= 0x39) || (byte | 0x20 >= 0x61 && byte | 0x20 <= 0x7a) || byte == 0x2d
+                    || byte == 0x5f
+            }
     }
 
     private static func isAccount(_ text: Substring) -> Bool {
@@ -95,7 +96,8 @@ struct FunctionReference: Equatable {
         guard words.count >= 3, let last = words.last, last.utf8.count == 1,
             last.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 })
         else { return false }
-        return words.dropLast().allSatisfy { word in !word.isEmpty && word.utf8.allSatisfy { $0 >= 0x61 && $0 <= 0x7a } }
+        return words.dropLast().allSatisfy { word in !word.isEmpty && word.utf8.allSatisfy { $0 >= 0x61 && $0 <= 0x7a }
+        }
     }
 }
 

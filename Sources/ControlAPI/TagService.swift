@@ -6,7 +6,9 @@ extension LambdaService {
     /// A function may carry at most this many tags.
     static let maximumTags = 50
 
-    func tagResource(_ request: HTTPRequest, _ context: RequestContext, resource: String) throws(AWSError) -> HTTPResponse {
+    func tagResource(
+        _ request: HTTPRequest, _ context: RequestContext, resource: String
+    ) throws(AWSError) -> HTTPResponse {
         let reader = try Self.reader(request)
         var validator = Validator()
         validator.required(reader.document["Tags"], at: "tags")
@@ -28,7 +30,9 @@ extension LambdaService {
         return HTTPResponse(status: 204, headers: ["X-Amzn-RequestId": context.requestId])
     }
 
-    func untagResource(_ request: HTTPRequest, _ context: RequestContext, resource: String) throws(AWSError) -> HTTPResponse {
+    func untagResource(
+        _ request: HTTPRequest, _ context: RequestContext, resource: String
+    ) throws(AWSError) -> HTTPResponse {
         let keys = Self.queryValues(request.query, "tagKeys")
         var validator = Validator()
         if keys.isEmpty {
@@ -47,7 +51,8 @@ extension LambdaService {
         return HTTPResponse(status: 204, headers: ["X-Amzn-RequestId": context.requestId])
     }
 
-    func listTags(_ request: HTTPRequest, _ context: RequestContext, resource: String) throws(AWSError) -> HTTPResponse {
+    func listTags(_ request: HTTPRequest, _ context: RequestContext, resource: String) throws(AWSError) -> HTTPResponse
+    {
         let function = try taggedFunction(resource, context)
         return Self.json(200, ["Tags": .object(try functionTags(function).mapValues { .string($0) })], context)
     }

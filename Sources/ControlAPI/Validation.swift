@@ -67,7 +67,9 @@ struct RequestReader {
     func string(_ key: String) -> String? { document[key]?.stringValue }
 
     func integer(_ key: String) -> Int? {
-        guard let number = document[key]?.numberValue, number.rounded() == number, abs(number) < 1e15 else { return nil }
+        guard let number = document[key]?.numberValue, number.rounded() == number, abs(number) < 1e15 else {
+            return nil
+        }
         return Int(number)
     }
 

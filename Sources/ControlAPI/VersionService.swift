@@ -4,7 +4,9 @@ import Store
 
 /// PublishVersion, ListVersionsByFunction and deleting one version.
 extension LambdaService {
-    func publishVersion(_ request: HTTPRequest, _ context: RequestContext, name: String) throws(AWSError) -> HTTPResponse {
+    func publishVersion(
+        _ request: HTTPRequest, _ context: RequestContext, name: String
+    ) throws(AWSError) -> HTTPResponse {
         var reader = try Self.reader(request)
         let description = reader.string("Description")
         reader.validator.length(description, at: "description", max: 256)
@@ -25,7 +27,9 @@ extension LambdaService {
 
     /// Publishes `latest` as a new version, or returns the newest version when nothing
     /// has changed since it was published.
-    func publish(_ latest: FunctionRecord, description: String?, _ context: RequestContext) throws(AWSError) -> FunctionRecord {
+    func publish(
+        _ latest: FunctionRecord, description: String?, _ context: RequestContext
+    ) throws(AWSError) -> FunctionRecord {
         let versions: [FunctionRecord]
         do {
             versions = try store.functionVersions(named: latest.name)
@@ -45,9 +49,9 @@ extension LambdaService {
         }
         do {
             return try store.publishFunctionVersion(snapshot, expectedLatestRevisionId: latest.revisionId)
-        } catch where error.code == .preconditionFailed {
+        } catch  where error.code == .preconditionFailed {
             throw Self.staleRevision()
-        } catch where error.code == .notFound {
+        } catch  where error.code == .notFound {
             throw AWSError.resourceNotFound("Function not found: \(context.functionArn(latest.name))")
         } catch {
             throw AWSError.service()
@@ -85,7 +89,9 @@ extension LambdaService {
         }
         let users: [AliasRecord]
         do {
-            users = try store.aliases(functionName: record.name).filter { $0.referencedVersions.contains(record.version) }
+            users = try store.aliases(functionName: record.name).filter {
+                $0.referencedVersions.contains(record.version)
+            }
         } catch {
             throw AWSError.service()
         }

@@ -31,7 +31,7 @@ public func constantTimeEquals(_ a: [UInt8], _ b: [UInt8]) -> Bool {
     }
 }
 
-extension Array<UInt8> {
+extension [UInt8] {
     /// Decodes hexadecimal (either case) into bytes.
     ///
     /// Fails when `hexString` has an odd length or a character that is not a hex digit.

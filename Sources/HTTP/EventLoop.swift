@@ -3,7 +3,7 @@ import Foundation
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Something registered with an event loop for readiness on one file descriptor.
@@ -150,7 +150,8 @@ public final class EventLoop: @unchecked Sendable {
     private func waitMilliseconds() -> Int32 {
         guard let first = timers.first else { return tickMilliseconds }
         let remaining = first.deadline - .now
-        let milliseconds = remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds =
+            remaining.components.seconds * 1000 + remaining.components.attoseconds / 1_000_000_000_000_000
         return Int32(clamping: max(0, min(Int64(tickMilliseconds), milliseconds + 1)))
     }
 

@@ -2,7 +2,7 @@ import CSystem
 import Foundation
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why an HTTP client call failed before a response arrived.
@@ -46,7 +46,7 @@ public final class HTTPClient {
         let reused = descriptor >= 0
         do {
             return try exchange(method: method, target: target, headers: headers, body: body)
-        } catch where reused && error.code == .io {
+        } catch  where reused && error.code == .io {
             disconnect()
             return try exchange(method: method, target: target, headers: headers, body: body)
         }

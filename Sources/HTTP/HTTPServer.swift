@@ -2,7 +2,7 @@ import CSystem
 import Synchronization
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Limits and timeouts of an HTTP server. Every value is a documented setting.

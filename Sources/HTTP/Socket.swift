@@ -1,7 +1,7 @@
 import CSystem
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A host and port to listen on or connect to.
@@ -45,8 +45,10 @@ enum Socket {
     static func listen(on address: SocketAddress, backlog: Int32 = 1024) throws(SystemCallError) -> Int32 {
         var socketAddress = try resolve(address)
         let descriptor = try systemCall("socket") {
-            socket(AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
-                | Int32(SOCK_CLOEXEC.rawValue), 0)
+            socket(
+                AF_INET,
+                Int32(SOCK_STREAM.rawValue) | Int32(SOCK_NONBLOCK.rawValue)
+                    | Int32(SOCK_CLOEXEC.rawValue), 0)
         }
         do {
             var one: Int32 = 1

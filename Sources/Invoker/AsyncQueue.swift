@@ -92,8 +92,9 @@ public final class AsyncQueue: Sendable {
         let settings = self.settings(for: event)
         let now = epochMilliseconds()
         guard let target = resolve(event.functionName, event.qualifier) else {
-            OperatorLog.warning("dropping an asynchronous event: its function no longer exists",
-                                ["event.request_id": event.requestId, "function.name": event.functionName])
+            OperatorLog.warning(
+                "dropping an asynchronous event: its function no longer exists",
+                ["event.request_id": event.requestId, "function.name": event.functionName])
             finish(event, followUps: [], outcome: \.dropped)
             return
         }
@@ -105,7 +106,7 @@ public final class AsyncQueue: Sendable {
         let result: InvokeResult
         do {
             result = try await invoker.invoke(target, InvokeRequest(requestId: event.requestId, payload: event.payload))
-        } catch where error.code == .shuttingDown {
+        } catch  where error.code == .shuttingDown {
             return  // Still on disk; delivered after the restart.
         } catch {
             // Reserved concurrency 0 turns a function off: its events go straight to
@@ -122,7 +123,8 @@ public final class AsyncQueue: Sendable {
         event.attempts += 1
         if result.functionError == nil {
             let records = settings.onSuccess.map {
-                destinationEvent(for: event, destination: $0, functionArn: functionArn, condition: .success, result: result)
+                destinationEvent(
+                    for: event, destination: $0, functionArn: functionArn, condition: .success, result: result)
             }
             finish(event, followUps: records.map { [$0] } ?? [], outcome: \.succeeded)
         } else if event.attempts > settings.maximumRetryAttempts {
@@ -138,9 +140,12 @@ public final class AsyncQueue: Sendable {
         settings: Settings
     ) {
         guard let destination = settings.onFailure else {
-            OperatorLog.warning("dropping an asynchronous event: it failed and has no failure destination",
-                                ["event.request_id": event.requestId, "function.name": event.functionName,
-                                 "event.condition": condition.rawValue])
+            OperatorLog.warning(
+                "dropping an asynchronous event: it failed and has no failure destination",
+                [
+                    "event.request_id": event.requestId, "function.name": event.functionName,
+                    "event.condition": condition.rawValue,
+                ])
             finish(event, followUps: [], outcome: \.dropped)
             return
         }
@@ -149,7 +154,8 @@ public final class AsyncQueue: Sendable {
         finish(event, followUps: [record], outcome: \.sentToDestination)
     }
 
-    private func finish(_ event: AsyncEvent, followUps: [AsyncEvent], outcome: WritableKeyPath<AsyncQueueMetrics, Int>) {
+    private func finish(_ event: AsyncEvent, followUps: [AsyncEvent], outcome: WritableKeyPath<AsyncQueueMetrics, Int>)
+    {
         // An event leaves the queue only after its invocation's log lines are stored,
         // so its logs are evidence of delivery even across a kill -9.
         flushLogs()
@@ -171,7 +177,8 @@ public final class AsyncQueue: Sendable {
 
     private func reschedule(_ event: AsyncEvent, after delay: Duration) {
         var next = event
-        next.nextAttemptMilliseconds = epochMilliseconds() + Int64(delay.components.seconds * 1000)
+        next.nextAttemptMilliseconds =
+            epochMilliseconds() + Int64(delay.components.seconds * 1000)
             + delay.components.attoseconds / 1_000_000_000_000_000
         try? store.rescheduleAsyncEvent(
             id: next.id, attempts: next.attempts, nextAttemptMilliseconds: next.nextAttemptMilliseconds)
@@ -198,8 +205,9 @@ public final class AsyncQueue: Sendable {
 
     private func settings(for event: AsyncEvent) -> Settings {
         var settings = Settings()
-        guard let record = (try? store.eventInvokeConfig(functionName: event.functionName, qualifier: event.qualifier))
-            ?? nil
+        guard
+            let record = (try? store.eventInvokeConfig(functionName: event.functionName, qualifier: event.qualifier))
+                ?? nil
         else { return settings }
         settings.maximumRetryAttempts = record.maximumRetryAttempts ?? 2
         settings.maximumAgeSeconds = record.maximumEventAgeSeconds ?? 21_600
@@ -218,7 +226,8 @@ public final class AsyncQueue: Sendable {
         let now = epochMilliseconds()
         return AsyncEvent(
             requestId: UUID().uuidString.lowercased(), functionName: name, qualifier: qualifier,
-            payload: DestinationRecord.make(event: event, functionArn: functionArn, condition: condition, result: result),
+            payload: DestinationRecord.make(
+                event: event, functionArn: functionArn, condition: condition, result: result),
             enqueuedMilliseconds: now, nextAttemptMilliseconds: now)
     }
 

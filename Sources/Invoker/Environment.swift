@@ -1,12 +1,12 @@
-import Foundation
 import CSystem
+import Foundation
 import HTTP
 import RuntimeAPI
 import Sandbox
 import Store
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// One execution environment: a runtime process, its Runtime API endpoint,
@@ -197,8 +197,9 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         initTimer = nil
         guard status == .initializing else { return }
         let seconds = LogFormat.twoDecimals(configuration.initTimeout.seconds)
-        finishActive(functionError: (type: "Sandbox.Timedout", message: "Init timed out after \(seconds) seconds"),
-                     report: "timeout")
+        finishActive(
+            functionError: (type: "Sandbox.Timedout", message: "Init timed out after \(seconds) seconds"),
+            report: "timeout")
         tearDown()
     }
 
@@ -214,8 +215,9 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
                 report: "error")
         } else {
             let reason = Self.describeExit(waitStatus)
-            finishActive(functionError: (type: "Runtime.ExitError", message: "Runtime exited with error: \(reason)"),
-                         report: "error")
+            finishActive(
+                functionError: (type: "Runtime.ExitError", message: "Runtime exited with error: \(reason)"),
+                report: "error")
         }
         tearDown()
     }
@@ -364,7 +366,8 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         guard configuration.sandbox == .bubblewrap else { return nil }
         let function = target.function
         let runtime = function.runtime ?? "provided.al2023"
-        let runtimeDirectory = RuntimeCatalog.usesCustomBootstrap(runtime)
+        let runtimeDirectory =
+            RuntimeCatalog.usesCustomBootstrap(runtime)
             ? nil
             : RuntimeCatalog.runtimeDirectory(runtime: runtime, runtimesDirectory: configuration.runtimesDirectory)
         return SandboxSpec(
@@ -380,7 +383,8 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         var environment = function.environment
         // Inside a sandbox the trees are at AWS's paths; without one, at the host's.
         let taskRoot = sandbox == nil ? target.codeDirectory : SandboxSpec.taskRoot
-        let runtimeDirectory = sandbox == nil
+        let runtimeDirectory =
+            sandbox == nil
             ? RuntimeCatalog.runtimeDirectory(runtime: runtime, runtimesDirectory: configuration.runtimesDirectory)
             : SandboxSpec.runtimeRoot
         let reserved: [String: String] = [
@@ -408,7 +412,8 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         if runtime.hasPrefix("provided") {
             environment["AWS_EXECUTION_ENV"] = nil
         }
-        let executable = RuntimeCatalog.usesCustomBootstrap(runtime) || sandbox == nil
+        let executable =
+            RuntimeCatalog.usesCustomBootstrap(runtime) || sandbox == nil
             ? RuntimeCatalog.entryPoint(
                 runtime: runtime, codeDirectory: taskRoot, runtimesDirectory: configuration.runtimesDirectory)
             : SandboxSpec.runtimeRoot + "/bootstrap"

@@ -27,8 +27,10 @@ public struct InvokeRequest: Sendable {
     public var clientContext: String?
     public var cognitoIdentity: String?
 
-    public init(requestId: String = UUID().uuidString.lowercased(), payload: [UInt8], clientContext: String? = nil,
-                cognitoIdentity: String? = nil) {
+    public init(
+        requestId: String = UUID().uuidString.lowercased(), payload: [UInt8], clientContext: String? = nil,
+        cognitoIdentity: String? = nil
+    ) {
         self.requestId = requestId
         self.payload = payload
         self.clientContext = clientContext

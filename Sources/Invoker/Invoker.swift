@@ -74,7 +74,8 @@ public final class Invoker: @unchecked Sendable {
         let deadline = ContinuousClock.now + gracePeriod
         _ = try? await loop.submit { [self] in accepting = false }
         while ContinuousClock.now < deadline {
-            let busy = (try? await loop.submit { [self] in environments.values.contains { $0.status == .busy } }) ?? false
+            let busy =
+                (try? await loop.submit { [self] in environments.values.contains { $0.status == .busy } }) ?? false
             if !busy {
                 break
             }
@@ -82,7 +83,8 @@ public final class Invoker: @unchecked Sendable {
         }
         _ = try? await loop.submit { [self] in
             for environment in Array(environments.values) {
-                environment.terminate(failing: (type: "Runtime.ExitError", message: "Runtime exited: server shutting down"))
+                environment.terminate(
+                    failing: (type: "Runtime.ExitError", message: "Runtime exited: server shutting down"))
             }
         }
     }
@@ -90,10 +92,12 @@ public final class Invoker: @unchecked Sendable {
     // MARK: Placement (loop thread)
 
     private func place(
-        _ target: InvocationTarget, _ request: InvokeRequest, completion: @escaping (Result<InvokeResult, InvokeError>) -> Void
+        _ target: InvocationTarget, _ request: InvokeRequest,
+        completion: @escaping (Result<InvokeResult, InvokeError>) -> Void
     ) {
         guard accepting else {
-            return completion(.failure(InvokeError(code: .shuttingDown, message: "Swiftlet is shutting down", reason: nil)))
+            return completion(
+                .failure(InvokeError(code: .shuttingDown, message: "Swiftlet is shutting down", reason: nil)))
         }
         retireStale(target)
         if let throttle = admissionError(for: target.function.name) {
@@ -111,8 +115,11 @@ public final class Invoker: @unchecked Sendable {
         } catch {
             environment.terminate()
             environments[environment.id] = nil
-            return completion(.failure(InvokeError(
-                code: .environmentFailed, message: "Could not start the execution environment: \(error)", reason: nil)))
+            return completion(
+                .failure(
+                    InvokeError(
+                        code: .environmentFailed, message: "Could not start the execution environment: \(error)",
+                        reason: nil)))
         }
         environments[environment.id] = environment
         environment.run(request) { completion(.success($0)) }
@@ -131,7 +138,8 @@ public final class Invoker: @unchecked Sendable {
         if let limit = reserved[functionName] {
             guard active({ $0.target.function.name == functionName }) < limit else {
                 return InvokeError(
-                    code: .throttled, message: "Rate Exceeded.", reason: "ReservedFunctionConcurrentInvocationLimitExceeded")
+                    code: .throttled, message: "Rate Exceeded.",
+                    reason: "ReservedFunctionConcurrentInvocationLimitExceeded")
             }
             return nil
         }

@@ -28,7 +28,8 @@ enum LogFormat {
 
     /// A log stream name as Lambda makes it: `YYYY/MM/DD/[VERSION]<32 hex digits>`.
     static func streamName(version: String, now: Date = Date()) -> String {
-        let components = Calendar(identifier: .gregorian).dateComponents(in: TimeZone(secondsFromGMT: 0) ?? .current, from: now)
+        let components = Calendar(identifier: .gregorian).dateComponents(
+            in: TimeZone(secondsFromGMT: 0) ?? .current, from: now)
         let date = String(format: "%04d/%02d/%02d", components.year ?? 1970, components.month ?? 1, components.day ?? 1)
         let hex = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased()
         return "\(date)/[\(version)]\(hex)"

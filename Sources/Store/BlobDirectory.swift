@@ -15,8 +15,10 @@ struct BlobDirectory: Sendable {
     /// Whether `key` is a hex SHA-256 as the store writes them: 64 lowercase hex digits.
     static func isValidKey(_ key: String) -> Bool {
         key.utf8.count == 64
-            && key.utf8.allSatisfy { (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
-                || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }
+            && key.utf8.allSatisfy {
+                (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0)
+                    || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0)
+            }
     }
 
     func path(for key: String) -> String {

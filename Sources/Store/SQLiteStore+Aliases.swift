@@ -6,7 +6,7 @@ extension SQLiteStore {
                 try database.run(
                     "INSERT INTO aliases (function_name, name, revision_id, record) VALUES (?, ?, ?, ?)",
                     [alias.functionName, alias.name, alias.revisionId, json])
-            } catch where error.code == .conflict {
+            } catch  where error.code == .conflict {
                 throw StoreError(.conflict, "Alias \(alias.name) of \(alias.functionName) already exists.")
             }
         }

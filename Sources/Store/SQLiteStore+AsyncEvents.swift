@@ -61,7 +61,9 @@ extension SQLiteStore: AsyncEventStore {
         }
     }
 
-    public func eventInvokeConfig(functionName: String, qualifier: String) throws(StoreError) -> EventInvokeConfigRecord? {
+    public func eventInvokeConfig(
+        functionName: String, qualifier: String
+    ) throws(StoreError) -> EventInvokeConfigRecord? {
         let json = try withDatabase { database throws(StoreError) in
             try database.query(
                 "SELECT config FROM event_invoke_configs WHERE function_name = ? AND qualifier = ?",
@@ -100,8 +102,10 @@ extension SQLiteStore: AsyncEventStore {
                     (request_id, function_name, qualifier, payload, enqueued_ms, attempts, next_attempt_ms)
                 VALUES (?, ?, ?, ?, ?, ?, ?)
                 """,
-                [event.requestId, event.functionName, event.qualifier, event.payload, event.enqueuedMilliseconds,
-                 event.attempts, event.nextAttemptMilliseconds])
+                [
+                    event.requestId, event.functionName, event.qualifier, event.payload, event.enqueuedMilliseconds,
+                    event.attempts, event.nextAttemptMilliseconds,
+                ])
             event.id = database.lastInsertRowID
             stored.append(event)
         }

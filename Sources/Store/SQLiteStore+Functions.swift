@@ -12,10 +12,12 @@ extension SQLiteStore {
                         (name, version, revision_id, code_sha256_hex, last_modified_ms, record)
                     VALUES (?, ?, ?, ?, ?, ?)
                     """,
-                    [record.name, record.version, record.revisionId, record.codeSha256Hex,
-                     record.lastModifiedMilliseconds, json]
+                    [
+                        record.name, record.version, record.revisionId, record.codeSha256Hex,
+                        record.lastModifiedMilliseconds, json,
+                    ]
                 )
-            } catch where error.code == .conflict {
+            } catch  where error.code == .conflict {
                 throw StoreError(.conflict, "Function \(describe(record)) already exists.")
             }
         }
@@ -88,8 +90,10 @@ extension SQLiteStore {
                     SET revision_id = ?, code_sha256_hex = ?, last_modified_ms = ?, record = ?
                     WHERE name = ? AND version = ?
                     """,
-                    [record.revisionId, record.codeSha256Hex, record.lastModifiedMilliseconds, json,
-                     record.name, record.version]
+                    [
+                        record.revisionId, record.codeSha256Hex, record.lastModifiedMilliseconds, json,
+                        record.name, record.version,
+                    ]
                 )
             }
         }
@@ -130,9 +134,10 @@ extension SQLiteStore {
 
     /// The hex SHA-256 of every blob some function version references.
     func referencedBlobs(_ database: SQLiteDatabase) throws(StoreError) -> Set<String> {
-        Set(try database.query(
-            "SELECT code_sha256_hex FROM functions UNION SELECT code_sha256_hex FROM layer_versions"
-        ) { $0.text(0) })
+        Set(
+            try database.query(
+                "SELECT code_sha256_hex FROM functions UNION SELECT code_sha256_hex FROM layer_versions"
+            ) { $0.text(0) })
     }
 
     private func describe(_ record: FunctionRecord) -> String {

@@ -14,8 +14,10 @@ extension SQLiteStore {
                     INSERT INTO layer_versions (layer_name, version, code_sha256_hex, record)
                     VALUES (?, ?, ?, ?)
                     """,
-                    [published.layerName, published.version, published.codeSha256Hex,
-                     try Self.recordJSON(published)])
+                    [
+                        published.layerName, published.version, published.codeSha256Hex,
+                        try Self.recordJSON(published),
+                    ])
                 return published
             }
         }
@@ -61,7 +63,8 @@ extension SQLiteStore {
         }
     }
 
-    private func layerRecords(_ sql: String, _ values: [any SQLiteBindable]) throws(StoreError) -> [LayerVersionRecord] {
+    private func layerRecords(_ sql: String, _ values: [any SQLiteBindable]) throws(StoreError) -> [LayerVersionRecord]
+    {
         let records = try withDatabase { database throws(StoreError) in
             try database.query(sql, values) { $0.text(0) }
         }

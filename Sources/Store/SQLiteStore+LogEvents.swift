@@ -54,8 +54,10 @@ extension SQLiteStore {
         startFromHead: Bool, limit: Int, token: String?
     ) throws(StoreError) -> LogEventsPage {
         let given = try token.map { token throws(StoreError) in try EventPageToken(parsing: token) }
-        let from = given ?? EventPageToken(
-            startFromHead ? .forward : .backward, startFromHead ? .beforeAll : .afterAll)
+        let from =
+            given
+            ?? EventPageToken(
+                startFromHead ? .forward : .backward, startFromHead ? .beforeAll : .afterAll)
         let values: [any SQLiteBindable] = [
             group, stream, startMilliseconds ?? .min, endMilliseconds ?? .max,
             from.position.timestampMilliseconds, from.position.eventId, max(1, limit),

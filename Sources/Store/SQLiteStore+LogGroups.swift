@@ -12,7 +12,7 @@ extension SQLiteStore {
         try withLogDatabase { database throws(StoreError) in
             do throws(StoreError) {
                 try database.run("INSERT INTO log_groups (name, created_ms) VALUES (?, ?)", [name, created])
-            } catch where error.code == .conflict {
+            } catch  where error.code == .conflict {
                 throw StoreError(.conflict, "The log group \(name) already exists.")
             }
         }
@@ -28,7 +28,7 @@ extension SQLiteStore {
                         "INSERT INTO log_streams (group_name, name, created_ms) VALUES (?, ?, ?)",
                         [group, stream, created]
                     )
-                } catch where error.code == .conflict {
+                } catch  where error.code == .conflict {
                     throw StoreError(.conflict, "The log stream \(stream) already exists in \(group).")
                 }
             }

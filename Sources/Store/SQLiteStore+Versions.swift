@@ -34,8 +34,10 @@ extension SQLiteStore {
                         (name, version, revision_id, code_sha256_hex, last_modified_ms, record)
                     VALUES (?, ?, ?, ?, ?, ?)
                     """,
-                    [published.name, published.version, published.revisionId, published.codeSha256Hex,
-                     published.lastModifiedMilliseconds, try Self.recordJSON(published)]
+                    [
+                        published.name, published.version, published.revisionId, published.codeSha256Hex,
+                        published.lastModifiedMilliseconds, try Self.recordJSON(published),
+                    ]
                 )
                 return published
             }
@@ -49,9 +51,10 @@ extension SQLiteStore {
     static func nextNumber(
         _ database: SQLiteDatabase, kind: String, name: String, highestStored: String
     ) throws(StoreError) -> Int {
-        let counter = try database.query(
-            "SELECT last_version FROM version_counters WHERE kind = ? AND name = ?", [kind, name]
-        ) { $0.int(0) }.first ?? 0
+        let counter =
+            try database.query(
+                "SELECT last_version FROM version_counters WHERE kind = ? AND name = ?", [kind, name]
+            ) { $0.int(0) }.first ?? 0
         let stored = try database.query(highestStored, [name]) { $0.int(0) }.first ?? 0
         let number = max(counter, stored) + 1
         try database.run(

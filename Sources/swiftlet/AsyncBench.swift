@@ -12,7 +12,8 @@ enum AsyncBench {
         let floor = try Bench.measure(2000) { _ = try setup.expect(200, setup.call("GET", "/health")) }
 
         let delays = try startDelays(setup, name: name, count: 200)
-        let (accepted, seconds, latencies) = try acceptance(endpoint: endpoint, name: name, events: events, clients: clients)
+        let (accepted, seconds, latencies) = try acceptance(
+            endpoint: endpoint, name: name, events: events, clients: clients)
         let drained = try drain(setup, accepted: accepted, since: Date().addingTimeInterval(-seconds))
 
         // The same burst with delivery switched off (reserved concurrency 0 sends each
@@ -27,11 +28,15 @@ enum AsyncBench {
         Bench.report("202 to handler start, one client", delays)
         Bench.report("Event invoke answered 202 (\(clients) clients)", latencies)
         Bench.report("Event invoke answered 202, no delivery", latenciesAlone)
-        print(String(format: "durable events accepted per second, %d keep-alive clients: %.0f (%d in %.2f s)",
-                     clients, Double(accepted) / seconds, accepted, seconds))
+        print(
+            String(
+                format: "durable events accepted per second, %d keep-alive clients: %.0f (%d in %.2f s)",
+                clients, Double(accepted) / seconds, accepted, seconds))
         print(String(format: "  ... and all delivered (python3.11 echo) %.2f s after the first was sent", drained))
-        print(String(format: "durable events accepted per second, no delivery: %.0f (%d in %.2f s)",
-                     Double(acceptedAlone) / secondsAlone, acceptedAlone, secondsAlone))
+        print(
+            String(
+                format: "durable events accepted per second, no delivery: %.0f (%d in %.2f s)",
+                Double(acceptedAlone) / secondsAlone, acceptedAlone, secondsAlone))
         _ = try setup.call("DELETE", "/2015-03-31/functions/\(name)")
         return 0
     }

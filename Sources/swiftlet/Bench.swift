@@ -8,11 +8,13 @@ import HTTP
 /// server's own `/health` round trip over the same connection.
 enum Bench {
     static func run(_ arguments: Arguments) throws -> Int32 {
-        let endpoint = arguments.option("endpoint")
+        let endpoint =
+            arguments.option("endpoint")
             ?? ProcessInfo.processInfo.environment["SWIFTLET_ENDPOINT"] ?? "http://127.0.0.1:9000"
         if arguments.flag("async") {
-            return try AsyncBench.run(endpoint: endpoint, events: try arguments.integer("events") ?? 20_000,
-                                      clients: try arguments.integer("clients") ?? 16)
+            return try AsyncBench.run(
+                endpoint: endpoint, events: try arguments.integer("events") ?? 20_000,
+                clients: try arguments.integer("clients") ?? 16)
         }
         let api = try APIClient(endpoint: endpoint)
         let requests = try arguments.integer("requests") ?? 2000

@@ -9,8 +9,9 @@ enum ClientCommands {
 
     /// Runs `command`; returns the process exit status.
     static func run(_ command: String, _ arguments: Arguments) throws -> Int32 {
-        let api = try APIClient(endpoint: arguments.option("endpoint")
-            ?? ProcessInfo.processInfo.environment["SWIFTLET_ENDPOINT"] ?? "http://127.0.0.1:9000")
+        let api = try APIClient(
+            endpoint: arguments.option("endpoint")
+                ?? ProcessInfo.processInfo.environment["SWIFTLET_ENDPOINT"] ?? "http://127.0.0.1:9000")
         switch command {
         case "deploy": return try deploy(api, arguments)
         case "invoke": return try invoke(api, arguments)
@@ -104,14 +105,19 @@ enum ClientCommands {
         var marker: String?
         var first = true
         repeat {
-            let query = marker.map { "?Marker=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)" }
+            let query = marker.map {
+                "?Marker=\($0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0)"
+            }
             let page = try api.expect(200, api.call("GET", "/2015-03-31/functions/" + (query ?? "")))
             if first {
-                print("NAME".padding(toLength: 32, withPad: " ", startingAt: 0) + " RUNTIME          MEMORY  TIMEOUT  LAST MODIFIED")
+                print(
+                    "NAME".padding(toLength: 32, withPad: " ", startingAt: 0)
+                        + " RUNTIME          MEMORY  TIMEOUT  LAST MODIFIED")
                 first = false
             }
             for function in page["Functions"] as? [[String: Any]] ?? [] {
-                let name = (function["FunctionName"] as? String ?? "").padding(toLength: 32, withPad: " ", startingAt: 0)
+                let name = (function["FunctionName"] as? String ?? "").padding(
+                    toLength: 32, withPad: " ", startingAt: 0)
                 let runtime = (function["Runtime"] as? String ?? "-").padding(toLength: 16, withPad: " ", startingAt: 0)
                 let memory = "\(function["MemorySize"] ?? "")".padding(toLength: 7, withPad: " ", startingAt: 0)
                 let timeout = "\(function["Timeout"] ?? "")s".padding(toLength: 8, withPad: " ", startingAt: 0)
@@ -156,9 +162,12 @@ struct APIClient {
 
     private static func findCredentials(_ environment: [String: String]) -> Credentials? {
         if let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"] {
-            return Credentials(accessKeyId: key, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"])
+            return Credentials(
+                accessKeyId: key, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"])
         }
-        if let key = environment["SWIFTLET_ROOT_ACCESS_KEY_ID"], let secret = environment["SWIFTLET_ROOT_SECRET_ACCESS_KEY"] {
+        if let key = environment["SWIFTLET_ROOT_ACCESS_KEY_ID"],
+            let secret = environment["SWIFTLET_ROOT_SECRET_ACCESS_KEY"]
+        {
             return Credentials(accessKeyId: key, secretAccessKey: secret)
         }
         return RootCredentials.parse(file: "swiftlet-data/credentials")
@@ -203,7 +212,8 @@ struct APIClient {
     func expect(_ status: Int, _ response: HTTPResponse) throws -> [String: Any] {
         let document = (try? JSONSerialization.jsonObject(with: Data(response.body))) as? [String: Any] ?? [:]
         guard response.status == status else {
-            let code = response.headers["X-Amzn-ErrorType"] ?? document["__type"] as? String ?? "HTTP \(response.status)"
+            let code =
+                response.headers["X-Amzn-ErrorType"] ?? document["__type"] as? String ?? "HTTP \(response.status)"
             let message = document["message"] as? String ?? document["Message"] as? String ?? ""
             throw ServerError(description: "\(code): \(message)")
         }

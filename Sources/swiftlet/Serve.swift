@@ -8,7 +8,7 @@ import Sandbox
 import Store
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// `swiftlet serve`: the whole platform on one node.
@@ -97,7 +97,9 @@ enum Serve {
         for await _ in signals {
             break
         }
-        sources.forEach { $0.cancel() }
+        for source in sources {
+            source.cancel()
+        }
     }
 
     /// `--sandbox none|bubblewrap`; bubblewrap by default when bwrap is installed and we run as root.
@@ -105,8 +107,9 @@ enum Serve {
         guard let text = arguments.option("sandbox") else {
             let mode = SandboxMode.preferred
             if mode == .none {
-                printError("swiftlet: warning: functions run WITHOUT isolation (--sandbox none): "
-                    + "sandboxes need /usr/bin/bwrap and a server running as root")
+                printError(
+                    "swiftlet: warning: functions run WITHOUT isolation (--sandbox none): "
+                        + "sandboxes need /usr/bin/bwrap and a server running as root")
             }
             return mode
         }
@@ -130,7 +133,9 @@ enum Serve {
     /// Where the runtime clients live: `--runtimes-dir`, `$SWIFTLET_RUNTIMES_DIR`,
     /// or a `runtimes/` directory beside or above the executable.
     private static func runtimesDirectory(_ arguments: Arguments) throws -> String {
-        if let explicit = arguments.option("runtimes-dir") ?? ProcessInfo.processInfo.environment["SWIFTLET_RUNTIMES_DIR"] {
+        if let explicit = arguments.option("runtimes-dir")
+            ?? ProcessInfo.processInfo.environment["SWIFTLET_RUNTIMES_DIR"]
+        {
             return absolute(explicit)
         }
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
@@ -155,7 +160,8 @@ enum Serve {
         if path.hasPrefix("/") {
             return URL(fileURLWithPath: path).standardized.path
         }
-        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).standardized.path
+        return URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent(path).standardized
+            .path
     }
 }
 
@@ -167,7 +173,9 @@ struct RootCredentials {
 
     static func load(dataDirectory: String) throws -> RootCredentials {
         let environment = ProcessInfo.processInfo.environment
-        if let key = environment["SWIFTLET_ROOT_ACCESS_KEY_ID"], let secret = environment["SWIFTLET_ROOT_SECRET_ACCESS_KEY"] {
+        if let key = environment["SWIFTLET_ROOT_ACCESS_KEY_ID"],
+            let secret = environment["SWIFTLET_ROOT_SECRET_ACCESS_KEY"]
+        {
             return RootCredentials(accessKeyId: key, secretAccessKey: secret)
         }
         let path = dataDirectory + "/credentials"

@@ -1,5 +1,6 @@
-@testable import Archive
 import Testing
+
+@testable import Archive
 
 @Suite("Entry path rules")
 struct EntryPathTests {

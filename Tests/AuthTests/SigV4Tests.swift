@@ -48,7 +48,8 @@ struct SigV4Tests {
             let request = SigV4.Request(
                 method: "POST", path: "/", headers: [(name: "Host", value: host)], body: Array(body.utf8))
             return SigV4.signature(
-                request, signedHeaders: ["host"], amzDate: SigV4Tests.scopeDate, scope: "20150830/us-east-1/lambda/aws4_request",
+                request, signedHeaders: ["host"], amzDate: SigV4Tests.scopeDate,
+                scope: "20150830/us-east-1/lambda/aws4_request",
                 secretAccessKey: secret)
         }
         let original = sign("{}")
@@ -66,7 +67,9 @@ struct SigV4Tests {
             region: "eu-west-1", service: "lambda")
         let authorization = try #require(headers.first { $0.name == "Authorization" }?.value)
         #expect(authorization.hasPrefix("AWS4-HMAC-SHA256 Credential=AKID/"))
-        #expect(authorization.contains("/eu-west-1/lambda/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token,"))
+        #expect(
+            authorization.contains(
+                "/eu-west-1/lambda/aws4_request, SignedHeaders=host;x-amz-date;x-amz-security-token,"))
         #expect(headers.contains { $0.name == "X-Amz-Security-Token" && $0.value == "t" })
     }
 }

@@ -14,8 +14,9 @@ struct ValidationTests {
         } catch {
             #expect(error.code == "ValidationException")
             #expect(error.status == 400)
-            #expect(error.message == "1 validation error detected: Value '64' at 'memorySize' failed to satisfy "
-                + "constraint: Member must have value greater than or equal to 128")
+            #expect(
+                error.message == "1 validation error detected: Value '64' at 'memorySize' failed to satisfy "
+                    + "constraint: Member must have value greater than or equal to 128")
         }
     }
 
@@ -29,8 +30,10 @@ struct ValidationTests {
             Issue.record("expected a ValidationException")
         } catch {
             #expect(error.message.hasPrefix("2 validation errors detected: Value '0' at 'timeout'"))
-            #expect(error.message.contains("; Value 'python9' at 'runtime' failed to satisfy constraint: Member must "
-                + "satisfy enum value set: [python3.11]"))
+            #expect(
+                error.message.contains(
+                    "; Value 'python9' at 'runtime' failed to satisfy constraint: Member must "
+                        + "satisfy enum value set: [python3.11]"))
         }
     }
 
@@ -132,7 +135,8 @@ struct RoutingTests {
 struct RequestContextTests {
     @Test("the region comes from the SigV4 credential scope")
     func region() {
-        let header = "AWS4-HMAC-SHA256 Credential=AKIA/20261203/eu-west-2/lambda/aws4_request, SignedHeaders=host, "
+        let header =
+            "AWS4-HMAC-SHA256 Credential=AKIA/20261203/eu-west-2/lambda/aws4_request, SignedHeaders=host, "
             + "Signature=abc"
         #expect(RequestContext.credentialScopeRegion(header) == "eu-west-2")
         #expect(RequestContext.credentialScopeRegion(nil) == nil)

@@ -38,8 +38,9 @@ struct AliasRoutingTests {
 
 @Suite("Alias names")
 struct AliasNameTests {
-    @Test("qualifiers that are all digits or $LATEST are versions, others aliases",
-          arguments: [("$LATEST", false), ("1", false), ("42", false), ("live", true), ("v1", true), ("1a", true)])
+    @Test(
+        "qualifiers that are all digits or $LATEST are versions, others aliases",
+        arguments: [("$LATEST", false), ("1", false), ("42", false), ("live", true), ("v1", true), ("1a", true)])
     func aliasNames(qualifier: String, isAlias: Bool) {
         #expect(LambdaService.isAliasName(qualifier) == isAlias)
     }
@@ -136,9 +137,12 @@ struct TagValidationTests {
     @Test("reserved, too many and too long tags are refused")
     func refused() {
         #expect(throws: AWSError.self) { try LambdaService.validatedTags(["aws:x": "1"]) }
-        let many = JSONValue.object(Dictionary(uniqueKeysWithValues: (0..<51).map { ("k\($0)", JSONValue.string("v")) }))
+        let many = JSONValue.object(
+            Dictionary(uniqueKeysWithValues: (0..<51).map { ("k\($0)", JSONValue.string("v")) }))
         #expect(throws: AWSError.self) { try LambdaService.validatedTags(many) }
-        #expect(throws: AWSError.self) { try LambdaService.validatedTags(["k": .string(String(repeating: "v", count: 257))]) }
+        #expect(throws: AWSError.self) {
+            try LambdaService.validatedTags(["k": .string(String(repeating: "v", count: 257))])
+        }
     }
 
     @Test("repeated query keys are all read")

@@ -5,7 +5,7 @@ import Testing
 @testable import HTTP
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Echoes the request: method, target and body, plus a few headers.
@@ -81,7 +81,8 @@ struct HTTPServerTests {
         try await withServer { port in
             let client = HTTPClient(address: SocketAddress(host: "127.0.0.1", port: port))
             for index in 0..<5 {
-                let response = try client.send(method: "POST", target: "/echo/\(index)", body: Array("hi \(index)".utf8))
+                let response = try client.send(
+                    method: "POST", target: "/echo/\(index)", body: Array("hi \(index)".utf8))
                 #expect(response.status == 200)
                 #expect(String(decoding: response.body, as: UTF8.self) == "hi \(index)")
                 #expect(response.headers["X-Target"] == "/echo/\(index)")
@@ -119,7 +120,8 @@ struct HTTPServerTests {
         try await withServer { port in
             let text = exchangeRaw(
                 port: port,
-                "POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nok")
+                "POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\nok"
+            )
             #expect(text.hasPrefix("HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK"))
         }
     }
@@ -145,7 +147,8 @@ struct HTTPServerTests {
     func bodyLimit() async throws {
         try await withServer { port in
             let text = exchangeRaw(
-                port: port, "POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n" + String(repeating: "a", count: 17))
+                port: port,
+                "POST /small HTTP/1.1\r\nHost: x\r\nContent-Length: 17\r\n\r\n" + String(repeating: "a", count: 17))
             #expect(statusLines(text) == ["HTTP/1.1 413 Payload Too Large"])
             let chunked = exchangeRaw(
                 port: port,
@@ -160,7 +163,8 @@ struct HTTPServerTests {
         var configuration = HTTPServerConfiguration()
         configuration.maximumHeaderBytes = 1024
         try await withServer(configuration: configuration) { port in
-            let text = exchangeRaw(port: port, "GET / HTTP/1.1\r\nX-Big: \(String(repeating: "b", count: 2000))\r\n\r\n")
+            let text = exchangeRaw(
+                port: port, "GET / HTTP/1.1\r\nX-Big: \(String(repeating: "b", count: 2000))\r\n\r\n")
             #expect(statusLines(text) == ["HTTP/1.1 431 Request Header Fields Too Large"])
         }
     }
@@ -212,9 +216,11 @@ struct HTTPClientTests {
         }
     }
 
-    @Test("addresses parse as HOST:PORT and reject junk", arguments: [
-        ("127.0.0.1:9000", true), (":8080", true), ("localhost", false), ("host:99999", false),
-    ])
+    @Test(
+        "addresses parse as HOST:PORT and reject junk",
+        arguments: [
+            ("127.0.0.1:9000", true), (":8080", true), ("localhost", false), ("host:99999", false),
+        ])
     func addresses(text: String, valid: Bool) {
         #expect((SocketAddress(parsing: text) != nil) == valid)
     }

@@ -10,8 +10,9 @@ struct LogFormatTests {
         let line = LogFormat.report(
             requestId: "r1", durationMilliseconds: 12.344, memoryMegabytes: 128, maxMemoryUsedMegabytes: 41,
             initDurationMilliseconds: 80.5)
-        #expect(line == "REPORT RequestId: r1\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\t"
-            + "Max Memory Used: 41 MB\tInit Duration: 80.50 ms\t")
+        #expect(
+            line == "REPORT RequestId: r1\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 128 MB\t"
+                + "Max Memory Used: 41 MB\tInit Duration: 80.50 ms\t")
     }
 
     @Test("a warm REPORT has no Init Duration; a timeout says so")
@@ -43,10 +44,12 @@ struct LogFormatTests {
 struct RuntimeCatalogTests {
     @Test("python runs Swiftlet's runtime client; provided runs the zip's bootstrap")
     func entryPoints() {
-        #expect(RuntimeCatalog.entryPoint(runtime: "python3.11", codeDirectory: "/c", runtimesDirectory: "/r")
-            == "/r/python/bootstrap")
-        #expect(RuntimeCatalog.entryPoint(runtime: "provided.al2023", codeDirectory: "/c", runtimesDirectory: "/r")
-            == "/c/bootstrap")
+        #expect(
+            RuntimeCatalog.entryPoint(runtime: "python3.11", codeDirectory: "/c", runtimesDirectory: "/r")
+                == "/r/python/bootstrap")
+        #expect(
+            RuntimeCatalog.entryPoint(runtime: "provided.al2023", codeDirectory: "/c", runtimesDirectory: "/r")
+                == "/c/bootstrap")
     }
 
     @Test("deprecated and supported runtimes do not overlap")

@@ -13,13 +13,19 @@ struct RuntimeStateMachineTests {
     @Test("the first next finishes init; an invocation then goes to the parked poll")
     func initThenInvoke() {
         var machine = RuntimeStateMachine<Int>()
-        guard case .initialized = machine.next(1) else { Issue.record("expected initialized"); return }
+        guard case .initialized = machine.next(1) else {
+            Issue.record("expected initialized")
+            return
+        }
         guard case .deliver(to: 1, let delivered) = machine.invoke(invocation("a")) else {
-            Issue.record("expected delivery"); return
+            Issue.record("expected delivery")
+            return
         }
         #expect(delivered.requestId == "a")
-        guard case .completed(requestId: "a", .response(let body)) = machine.reply(requestId: "a", .response([1])) else {
-            Issue.record("expected completion"); return
+        guard case .completed(requestId: "a", .response(let body)) = machine.reply(requestId: "a", .response([1]))
+        else {
+            Issue.record("expected completion")
+            return
         }
         #expect(body == [1])
     }
@@ -27,9 +33,13 @@ struct RuntimeStateMachineTests {
     @Test("an invocation that arrives during init is delivered on the first next")
     func invokeDuringInit() {
         var machine = RuntimeStateMachine<Int>()
-        guard case .none = machine.invoke(invocation("early")) else { Issue.record("expected to wait"); return }
+        guard case .none = machine.invoke(invocation("early")) else {
+            Issue.record("expected to wait")
+            return
+        }
         guard case .initializedAndDeliver(to: 7, let delivered) = machine.next(7) else {
-            Issue.record("expected init and delivery"); return
+            Issue.record("expected init and delivery")
+            return
         }
         #expect(delivered.requestId == "early")
     }
@@ -40,7 +50,10 @@ struct RuntimeStateMachineTests {
         _ = machine.next(1)
         _ = machine.invoke(invocation("a"))
         guard case .reject(status: 400, errorType: "InvalidRequestID", _) = machine.reply(requestId: "b", .response([]))
-        else { Issue.record("expected rejection"); return }
+        else {
+            Issue.record("expected rejection")
+            return
+        }
     }
 
     @Test("a second reply to the same invocation is rejected with 403")
@@ -49,21 +62,30 @@ struct RuntimeStateMachineTests {
         _ = machine.next(1)
         _ = machine.invoke(invocation("a"))
         _ = machine.reply(requestId: "a", .response([]))
-        guard case .reject(status: 403, errorType: "InvalidStateTransition", _) = machine.reply(
-            requestId: "a", .error(type: nil, document: []))
-        else { Issue.record("expected rejection"); return }
+        guard
+            case .reject(status: 403, errorType: "InvalidStateTransition", _) = machine.reply(
+                requestId: "a", .error(type: nil, document: []))
+        else {
+            Issue.record("expected rejection")
+            return
+        }
     }
 
     @Test("init/error is accepted during init and refused afterwards")
     func initError() {
         var machine = RuntimeStateMachine<Int>()
-        guard case .initFailed(type: "Runtime.ImportModuleError", _) = machine.initError(
-            type: "Runtime.ImportModuleError", document: [])
-        else { Issue.record("expected init failure"); return }
+        guard
+            case .initFailed(type: "Runtime.ImportModuleError", _) = machine.initError(
+                type: "Runtime.ImportModuleError", document: [])
+        else {
+            Issue.record("expected init failure")
+            return
+        }
         var ready = RuntimeStateMachine<Int>()
         _ = ready.next(1)
         guard case .reject(status: 403, _, _) = ready.initError(type: nil, document: []) else {
-            Issue.record("expected rejection"); return
+            Issue.record("expected rejection")
+            return
         }
     }
 
@@ -71,7 +93,10 @@ struct RuntimeStateMachineTests {
     func doubleNext() {
         var machine = RuntimeStateMachine<Int>()
         _ = machine.next(1)
-        guard case .reject(status: 403, _, _) = machine.next(2) else { Issue.record("expected rejection"); return }
+        guard case .reject(status: 403, _, _) = machine.next(2) else {
+            Issue.record("expected rejection")
+            return
+        }
     }
 
     @Test("failing the machine hands back the parked poll to close")

@@ -36,9 +36,11 @@ struct BlobStoreTests {
         }
     }
 
-    @Test("reading a missing or malformed key is not found", arguments: [
-        String(repeating: "0", count: 64), "../../store.sqlite", "", String(repeating: "A", count: 64),
-    ])
+    @Test(
+        "reading a missing or malformed key is not found",
+        arguments: [
+            String(repeating: "0", count: 64), "../../store.sqlite", "", String(repeating: "A", count: 64),
+        ])
     func missing(key: String) throws {
         try withStore { store, directory in
             let error = #expect(throws: StoreError.self) { try store.readBlob(sha256Hex: key) }

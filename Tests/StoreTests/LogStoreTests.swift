@@ -57,21 +57,24 @@ struct LogGroupTests {
     func appendCreates() throws {
         let clock = TestClock()
         try withStore(clock: clock) { store, _ in
-            try store.appendLogEvents(group: group, stream: stream, events: [
-                LogEvent(timestampMilliseconds: 50, message: "héllo"),
-                LogEvent(timestampMilliseconds: 20, message: "abc"),
-            ])
+            try store.appendLogEvents(
+                group: group, stream: stream,
+                events: [
+                    LogEvent(timestampMilliseconds: 50, message: "héllo"),
+                    LogEvent(timestampMilliseconds: 20, message: "abc"),
+                ])
 
             let groups = try store.logGroups(prefix: nil, after: nil, limit: 10)
             let expected = LogGroupInfo(
                 name: group, createdMilliseconds: clock.now, retentionDays: nil, storedBytes: 9)
             #expect(groups == [expected])
             let streams = try listStreams(store, limit: 10)
-            #expect(streams.streams == [
-                LogStreamInfo(
-                    name: stream, createdMilliseconds: clock.now, firstEventMilliseconds: 20,
-                    lastEventMilliseconds: 50, lastIngestionMilliseconds: clock.now, storedBytes: 9)
-            ])
+            #expect(
+                streams.streams == [
+                    LogStreamInfo(
+                        name: stream, createdMilliseconds: clock.now, firstEventMilliseconds: 20,
+                        lastEventMilliseconds: 50, lastIngestionMilliseconds: clock.now, storedBytes: 9)
+                ])
             #expect(streams.nextToken == nil)
         }
     }
@@ -484,10 +487,12 @@ struct LogRetentionTests {
         let clock = TestClock()
         try withStore(clock: clock) { store, _ in
             let day: Int64 = 86_400_000
-            try store.appendLogEvents(group: group, stream: stream, events: [
-                LogEvent(timestampMilliseconds: clock.now - 3 * day, message: "old"),
-                LogEvent(timestampMilliseconds: clock.now - day / 2, message: "new"),
-            ])
+            try store.appendLogEvents(
+                group: group, stream: stream,
+                events: [
+                    LogEvent(timestampMilliseconds: clock.now - 3 * day, message: "old"),
+                    LogEvent(timestampMilliseconds: clock.now - day / 2, message: "new"),
+                ])
             try append(store, [(0, "ancient")], group: "forever")
             try store.setLogRetention(group: group, days: 1)
 
