@@ -154,16 +154,23 @@ def test_every_accepted_event_survives_kill_9(server_factory):
     print(f"accepted {len(accepted)}, delivered {len(set(seen))}, duplicates {duplicates}")
 
 
-def test_function_errors_are_retried_then_sent_to_the_failure_destination(server_factory):
+def failing_function_with_recorder(server_factory, retries):
+    """A server retrying after 1 s, a function that always fails with `retries` retries,
+    and a recorder function as its failure destination: (client, logs, failing, recorder)."""
     server = server_factory("--async-retry-delay", "1")
     client = server.client("lambda")
-    logs = server.client("logs")
     recorder = create(client, RECORDER)
     failing = create(client, FAILING)
     recorder_arn = client.get_function(FunctionName=recorder)["Configuration"]["FunctionArn"]
     client.put_function_event_invoke_config(
-        FunctionName=failing, MaximumRetryAttempts=2, DestinationConfig={"OnFailure": {"Destination": recorder_arn}}
+        FunctionName=failing, MaximumRetryAttempts=retries,
+        DestinationConfig={"OnFailure": {"Destination": recorder_arn}},
     )
+    return client, server.client("logs"), failing, recorder
+
+
+def test_function_errors_are_retried_then_sent_to_the_failure_destination(server_factory):
+    client, logs, failing, recorder = failing_function_with_recorder(server_factory, retries=2)
     reply = client.invoke(FunctionName=failing, InvocationType="Event", Payload=json.dumps({"id": "bad"}))
     request_id = reply["ResponseMetadata"]["RequestId"]
     wait_for(lambda: records(logs, recorder), timeout=30, message="the failure record")
@@ -185,15 +192,7 @@ def test_function_errors_are_retried_then_sent_to_the_failure_destination(server
 
 
 def test_zero_retries_fail_after_one_attempt(server_factory):
-    server = server_factory("--async-retry-delay", "1")
-    client = server.client("lambda")
-    logs = server.client("logs")
-    recorder = create(client, RECORDER)
-    failing = create(client, FAILING)
-    recorder_arn = client.get_function(FunctionName=recorder)["Configuration"]["FunctionArn"]
-    client.put_function_event_invoke_config(
-        FunctionName=failing, MaximumRetryAttempts=0, DestinationConfig={"OnFailure": {"Destination": recorder_arn}}
-    )
+    client, logs, failing, recorder = failing_function_with_recorder(server_factory, retries=0)
     client.invoke(FunctionName=failing, InvocationType="Event", Payload=b'{"id": "once"}')
     wait_for(lambda: records(logs, recorder), timeout=30, message="the failure record")
     time.sleep(1.5)
