@@ -40,7 +40,7 @@ let package = Package(
         ),
         .target(
             name: "ControlAPI",
-            dependencies: ["HTTP", "Store", "Invoker", "Archive", "Crypto"],
+            dependencies: ["HTTP", "Store", "Invoker", "Archive", "Crypto", "Auth"],
             swiftSettings: strict
         ),
         .executableTarget(

@@ -30,16 +30,19 @@ public enum SigV4 {
         /// Header fields; names are compared case-insensitively.
         public var headers: [(name: String, value: String)]
         public var body: [UInt8]
+        /// The payload hash to sign instead of the body's (`UNSIGNED-PAYLOAD` for presigned URLs).
+        public var payloadHash: String?
 
         public init(
             method: String, path: String, query: String = "", headers: [(name: String, value: String)],
-            body: [UInt8]
+            body: [UInt8], payloadHash: String? = nil
         ) {
             self.method = method
             self.path = path
             self.query = query
             self.headers = headers
             self.body = body
+            self.payloadHash = payloadHash
         }
     }
 
@@ -94,7 +97,7 @@ public enum SigV4 {
             canonicalQuery(request.query),
             names.map { "\($0):\(headers[$0] ?? "")\n" }.joined(),
             names.joined(separator: ";"),
-            SHA256.hash(request.body).hexString,
+            request.payloadHash ?? SHA256.hash(request.body).hexString,
         ].joined(separator: "\n")
     }
 

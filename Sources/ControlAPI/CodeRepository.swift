@@ -9,16 +9,27 @@ struct CodeRepository: Sendable {
     static let maximumZipBytes = 50 * 1024 * 1024
     static let maximumUnzippedBytes: Int64 = 262_144_000
 
+    /// A zip accepted into the store: its identity and what it unpacks to.
+    struct AcceptedZip: Sendable {
+        var sha256Hex: String
+        var sha256Base64: String
+        var size: Int
+        var unzippedBytes: Int64
+    }
+
     let store: any Store
     let root: String
+    /// Where each distinct ordered list of layer zips is merged into one tree.
+    let layersRoot: String
 
     init(store: any Store, dataDirectory: String) {
         self.store = store
         self.root = dataDirectory + "/code"
+        self.layersRoot = dataDirectory + "/layers"
     }
 
     /// Validates a base64 `ZipFile` and stores it; returns the stored blob's identity.
-    func accept(zipFileBase64: String) throws(AWSError) -> (sha256Hex: String, sha256Base64: String, size: Int) {
+    func accept(zipFileBase64: String) throws(AWSError) -> AcceptedZip {
         guard let data = Data(base64Encoded: zipFileBase64, options: [.ignoreUnknownCharacters]) else {
             throw AWSError.invalidParameter(
                 "Could not unzip uploaded file. Please check your file, then try to upload again.")
@@ -29,7 +40,7 @@ struct CodeRepository: Sendable {
                 "Unzipped size must be smaller than \(Self.maximumUnzippedBytes) bytes; zipped size must be smaller "
                     + "than \(Self.maximumZipBytes) bytes (got \(bytes.count) bytes zipped)")
         }
-        try inspect(bytes)
+        let unzippedBytes = try inspect(bytes)
         let blob: (sha256Hex: String, sha256Base64: String, size: Int)
         do {
             blob = try store.putBlob(bytes)
@@ -37,7 +48,20 @@ struct CodeRepository: Sendable {
             throw AWSError.service("Could not store the function's code")
         }
         try unpack(sha256Hex: blob.sha256Hex, bytes: bytes)
-        return blob
+        return AcceptedZip(
+            sha256Hex: blob.sha256Hex, sha256Base64: blob.sha256Base64, size: blob.size,
+            unzippedBytes: unzippedBytes)
+    }
+
+    /// A stored zip's unzipped size, for records kept before the size was stored.
+    func unzippedBytes(sha256Hex: String) throws(AWSError) -> Int64 {
+        let bytes: [UInt8]
+        do {
+            bytes = try store.readBlob(sha256Hex: sha256Hex)
+        } catch {
+            throw AWSError.service("The code is missing from the store")
+        }
+        return try inspect(bytes)
     }
 
     /// The unpacked tree of a stored zip, unpacking it first if needed (after a restart).
@@ -56,9 +80,9 @@ struct CodeRepository: Sendable {
         return path
     }
 
-    private func inspect(_ bytes: [UInt8]) throws(AWSError) {
+    private func inspect(_ bytes: [UInt8]) throws(AWSError) -> Int64 {
         do {
-            _ = try ZipArchive.inspect(bytes, maxUncompressedBytes: Self.maximumUnzippedBytes)
+            return try ZipArchive.inspect(bytes, maxUncompressedBytes: Self.maximumUnzippedBytes).uncompressedBytes
         } catch {
             switch error.code {
             case .tooLarge:
@@ -77,7 +101,7 @@ struct CodeRepository: Sendable {
     }
 
     /// Removes every write bit below `root`: code is read-only, as on AWS.
-    private static func makeReadOnly(_ root: String) {
+    static func makeReadOnly(_ root: String) {
         let manager = FileManager.default
         let paths = (manager.enumerator(atPath: root)?.allObjects as? [String] ?? []).map { root + "/" + $0 }
         for path in paths + [root] {

@@ -1,3 +1,4 @@
+import Auth
 import Foundation
 import HTTP
 import Invoker
@@ -11,6 +12,8 @@ public struct ControlAPIConfiguration: Sendable {
     public var defaultRegion = "us-east-1"
     /// The data directory (code trees live under it).
     public var dataDirectory: String
+    /// The root credentials; code download URLs are presigned with them when set.
+    public var rootCredentials: Credentials?
     /// Reported as the account's concurrency limit.
     public var accountConcurrencyLimit = 1000
 
@@ -58,7 +61,9 @@ public final class ControlAPI: HTTPHandler {
         ) {
             resolver.service?.asyncTarget(functionName: $0, qualifier: $1)
         }
-        let lambda = LambdaService(store: store, code: code, invoker: invoker, queue: queue)
+        let signer = CodeURLSigner(credentials: configuration.rootCredentials)
+        let lambda = LambdaService(
+            store: store, code: code, invoker: invoker, queue: queue, signer: signer, concurrency: store)
         resolver.service = lambda
         self.lambda = lambda
         self.asyncQueue = queue
@@ -129,6 +134,9 @@ public final class ControlAPI: HTTPHandler {
         }
         let segments = request.path.split(separator: "/").map { String($0).percentDecoded }
         if segments.count == 4, segments[0] == "_swiftlet", segments[1] == "code", request.method == "GET" {
+            if let refusal = lambda.signer.refusal(for: request) {
+                return refusal
+            }
             return lambda.downloadCode(name: segments[2], file: segments[3])
         }
         let query = parseQuery(request.query)
@@ -183,6 +191,10 @@ public final class ControlAPI: HTTPHandler {
             return try lambda.getAccountSettings(
                 context, concurrencyLimit: configuration.accountConcurrencyLimit,
                 unreserved: concurrency.unreservedConcurrency())
+        case "PutRuntimeManagementConfig": return try lambda.putRuntimeManagementConfig(request, context, name: name)
+        case "GetRuntimeManagementConfig": return try lambda.getRuntimeManagementConfig(request, context, name: name)
+        case "PutFunctionRecursionConfig": return try lambda.putFunctionRecursionConfig(request, context, name: name)
+        case "GetFunctionRecursionConfig": return try lambda.getFunctionRecursionConfig(request, context, name: name)
         case "PutFunctionConcurrency": return try concurrency.put(request, context, name: name)
         case "GetFunctionConcurrency": return try concurrency.get(context, name: name)
         case "DeleteFunctionConcurrency": return try concurrency.delete(context, name: name)

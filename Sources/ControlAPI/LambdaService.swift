@@ -12,6 +12,8 @@ struct LambdaService: Sendable {
     let code: CodeRepository
     let invoker: Invoker
     let queue: AsyncQueue
+    let signer: CodeURLSigner
+    let concurrency: any ConcurrencyStore
 
     // MARK: CreateFunction
 
@@ -47,8 +49,10 @@ struct LambdaService: Sendable {
             codeSha256Hex: blob.sha256Hex, codeSha256: blob.sha256Base64, codeSizeBytes: blob.size,
             lastModifiedMilliseconds: Self.now(), revisionId: UUID().uuidString.lowercased(),
             accountId: context.accountId, region: context.region)
+        record.codeUnzippedBytes = blob.unzippedBytes
         settings.apply(to: &record)
         try applyLayers(reader.document["Layers"], to: &record, context)
+        try checkUnzippedSize(record)
         do {
             try store.createFunction(record)
         } catch let error where error.code == .conflict {
@@ -63,7 +67,7 @@ struct LambdaService: Sendable {
 
     func getFunction(_ request: HTTPRequest, _ context: RequestContext, name: String) throws(AWSError) -> HTTPResponse {
         let record = try lookup(name, qualifier: parseQuery(request.query)["Qualifier"], context)
-        let location = "\(context.baseURL)/_swiftlet/code/\(record.name)/\(record.codeSha256Hex).zip"
+        let location = signer.location(context, path: "/_swiftlet/code/\(record.name)/\(record.codeSha256Hex).zip")
         var document: [String: JSONValue] = [
             "Configuration": FunctionConfiguration.json(record),
             "Code": ["RepositoryType": "S3", "Location": .string(location)],
@@ -71,6 +75,9 @@ struct LambdaService: Sendable {
         let tags = try functionTags(record.name)
         if !tags.isEmpty {
             document["Tags"] = .object(tags.mapValues { .string($0) })
+        }
+        if let reserved = try? concurrency.reservedConcurrency(functionName: record.name) {
+            document["Concurrency"] = ["ReservedConcurrentExecutions": .number(Double(reserved))]
         }
         return Self.json(200, .object(document), context)
     }
@@ -113,12 +120,14 @@ struct LambdaService: Sendable {
         var record = try lookup(name, qualifier: nil, context)
         try checkRevision(reader.string("RevisionId"), record)
         let blob = try acceptCode(reader.document)
+        try checkUnzippedSize(record, codeUnzippedBytes: blob.unzippedBytes)
         if reader.document["DryRun"]?.boolValue == true {
             return Self.json(200, FunctionConfiguration.json(record), context)
         }
         record.codeSha256Hex = blob.sha256Hex
         record.codeSha256 = blob.sha256Base64
         record.codeSizeBytes = blob.size
+        record.codeUnzippedBytes = blob.unzippedBytes
         let response = try save(&record, expecting: reader.string("RevisionId"), context)
         guard reader.document["Publish"]?.boolValue == true else { return response }
         return Self.json(200, FunctionConfiguration.json(try publish(record, description: nil, context)), context)
@@ -133,6 +142,7 @@ struct LambdaService: Sendable {
         try checkRevision(reader.string("RevisionId"), record)
         settings.apply(to: &record)
         try applyLayers(reader.document["Layers"], to: &record, context)
+        try checkUnzippedSize(record)
         return try save(&record, expecting: reader.string("RevisionId"), context)
     }
 
@@ -201,9 +211,8 @@ struct LambdaService: Sendable {
             try await enqueue(record.name, eventQualifier, payload, context)
             return HTTPResponse(status: 202, headers: headers)
         default:
-            let target = InvocationTarget(
-                function: record, invokedFunctionArn: context.functionArn(record.name, qualifier: qualifier),
-                codeDirectory: try code.directory(sha256Hex: record.codeSha256Hex))
+            let target = try invocationTarget(
+                record, invokedFunctionArn: context.functionArn(record.name, qualifier: qualifier))
             let clientContext = request.headers["X-Amz-Client-Context"].flatMap(Self.decodeClientContext)
             let invocation = InvokeRequest(requestId: context.requestId, payload: payload, clientContext: clientContext)
             let result: InvokeResult
@@ -260,11 +269,9 @@ struct LambdaService: Sendable {
     func asyncTarget(functionName: String, qualifier: String) -> InvocationTarget? {
         guard let latest = try? store.function(named: functionName) ?? nil else { return nil }
         let context = RequestContext(requestId: "", region: latest.region, accountId: latest.accountId)
-        guard let record = try? lookup(functionName, qualifier: qualifier, context, routing: true),
-            let directory = try? code.directory(sha256Hex: record.codeSha256Hex)
-        else { return nil }
+        guard let record = try? lookup(functionName, qualifier: qualifier, context, routing: true) else { return nil }
         let invoked = context.functionArn(functionName, qualifier: qualifier == "$LATEST" ? nil : qualifier)
-        return InvocationTarget(function: record, invokedFunctionArn: invoked, codeDirectory: directory)
+        return try? invocationTarget(record, invokedFunctionArn: invoked)
     }
 
     /// Serves the zip behind GetFunction's Code.Location.
@@ -317,7 +324,7 @@ struct LambdaService: Sendable {
 
     private func acceptCode(
         _ code: [String: JSONValue]
-    ) throws(AWSError) -> (sha256Hex: String, sha256Base64: String, size: Int) {
+    ) throws(AWSError) -> CodeRepository.AcceptedZip {
         if code["S3Bucket"] != nil || code["ImageUri"] != nil {
             throw AWSError.invalidParameter("This Swiftlet server accepts function code as Code.ZipFile only.")
         }

@@ -5,7 +5,7 @@ import Store
 /// PublishLayerVersion, GetLayerVersion(ByArn), ListLayers, ListLayerVersions,
 /// DeleteLayerVersion and the layer version policy operations.
 ///
-/// Layers are stored and served; merging them into `/opt` belongs to the sandbox.
+/// Layers are stored and served here; LayerTrees.swift merges a function's layers for `/opt`.
 extension LambdaService {
     /// A function may use at most this many layers.
     static let maximumLayers = 5
@@ -43,25 +43,26 @@ extension LambdaService {
             throw AWSError.invalidParameter("Please provide a source for layer content.")
         }
         let blob = try code.accept(zipFileBase64: zip)
-        let record = LayerVersionRecord(
+        var record = LayerVersionRecord(
             layerName: name, version: 0, description: description ?? "", licenseInfo: license,
             compatibleRuntimes: runtimes, compatibleArchitectures: architectures, codeSha256Hex: blob.sha256Hex,
             codeSha256: blob.sha256Base64, codeSizeBytes: blob.size, createdMilliseconds: Self.now(),
             policyRevisionId: UUID().uuidString.lowercased(), accountId: context.accountId, region: context.region)
+        record.unzippedBytes = blob.unzippedBytes
         let published: LayerVersionRecord
         do {
             published = try store.publishLayerVersion(record)
         } catch {
             throw AWSError.service()
         }
-        return Self.json(201, Self.layerVersionJSON(published, context, withContent: true), context)
+        return Self.json(201, Self.layerVersionJSON(published, context, signer: signer), context)
     }
 
     func getLayerVersion(
         _ request: HTTPRequest, _ context: RequestContext, layer: String, version: String
     ) throws(AWSError) -> HTTPResponse {
         let record = try storedLayerVersion(layer, version, context)
-        return Self.json(200, Self.layerVersionJSON(record, context, withContent: true), context)
+        return Self.json(200, Self.layerVersionJSON(record, context, signer: signer), context)
     }
 
     func getLayerVersionByArn(_ request: HTTPRequest, _ context: RequestContext) throws(AWSError) -> HTTPResponse {
@@ -75,7 +76,7 @@ extension LambdaService {
                     + "[a-zA-Z0-9-_]+:[0-9]+")
         }
         let record = try storedLayerVersion(String(parts[6]), String(parts[7]), context)
-        return Self.json(200, Self.layerVersionJSON(record, context, withContent: true), context)
+        return Self.json(200, Self.layerVersionJSON(record, context, signer: signer), context)
     }
 
     func listLayers(_ request: HTTPRequest, _ context: RequestContext) throws(AWSError) -> HTTPResponse {
@@ -104,7 +105,7 @@ extension LambdaService {
             [
                 "LayerName": .string(record.layerName),
                 "LayerArn": .string(Self.layerArn(record.layerName, context)),
-                "LatestMatchingVersion": Self.layerVersionJSON(record, context, withContent: false),
+                "LatestMatchingVersion": Self.layerVersionJSON(record, context, signer: nil),
             ]
         }
         var document: [String: JSONValue] = ["Layers": .array(items)]
@@ -132,7 +133,7 @@ extension LambdaService {
             records, marker: query["Marker"], maxItems: maxItems, key: { String($0.version) },
             isAfter: { $0.version < Int($1) ?? Int.max })
         var document: [String: JSONValue] = [
-            "LayerVersions": .array(page.items.map { Self.layerVersionJSON($0, context, withContent: false) })
+            "LayerVersions": .array(page.items.map { Self.layerVersionJSON($0, context, signer: nil) })
         ]
         if let marker = page.nextMarker {
             document["NextMarker"] = .string(marker)
@@ -246,7 +247,9 @@ extension LambdaService {
                 throw AWSError.invalidParameter("Layer version \(arn) does not exist.")
             }
             layers.append(
-                FunctionLayer(arn: arn, codeSizeBytes: record.codeSizeBytes, codeSha256Hex: record.codeSha256Hex))
+                FunctionLayer(
+                    arn: arn, codeSizeBytes: record.codeSizeBytes, codeSha256Hex: record.codeSha256Hex,
+                    unzippedBytes: record.unzippedBytes))
         }
         return layers
     }
@@ -348,9 +351,10 @@ extension LambdaService {
         "arn:aws:lambda:\(record.region):\(record.accountId):layer:\(record.layerName):\(record.version)"
     }
 
-    /// GetLayerVersion's shape, or with `withContent: false` a LayerVersionsListItem.
+    /// GetLayerVersion's shape (its Content.Location presigned by `signer`), or without a
+    /// signer a LayerVersionsListItem.
     static func layerVersionJSON(
-        _ record: LayerVersionRecord, _ context: RequestContext, withContent: Bool
+        _ record: LayerVersionRecord, _ context: RequestContext, signer: CodeURLSigner?
     ) -> JSONValue {
         var members: [String: JSONValue] = [
             "LayerVersionArn": .string(layerVersionArn(record, context)),
@@ -363,9 +367,10 @@ extension LambdaService {
         if let license = record.licenseInfo {
             members["LicenseInfo"] = .string(license)
         }
-        if withContent {
+        if let signer {
             members["LayerArn"] = .string(layerArn(record.layerName, context))
-            let location = "\(context.baseURL)/_swiftlet/code/layer:\(record.layerName)/\(record.codeSha256Hex).zip"
+            let location = signer.location(
+                context, path: "/_swiftlet/code/layer:\(record.layerName)/\(record.codeSha256Hex).zip")
             members["Content"] = [
                 "Location": .string(location), "CodeSha256": .string(record.codeSha256),
                 "CodeSize": .number(Double(record.codeSizeBytes)),

@@ -372,7 +372,7 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             : RuntimeCatalog.runtimeDirectory(runtime: runtime, runtimesDirectory: configuration.runtimesDirectory)
         return SandboxSpec(
             codeDirectory: target.codeDirectory, runtimeDirectory: runtimeDirectory,
-            extraReadOnly: configuration.sandboxBinds, memoryMegabytes: function.memoryMegabytes,
+            layersDirectory: target.layersDirectory, extraReadOnly: configuration.sandboxBinds, memoryMegabytes: function.memoryMegabytes,
             ephemeralStorageMegabytes: function.ephemeralStorageMegabytes,
             scratchDirectory: configuration.sandboxScratchDirectory)
     }
@@ -412,17 +412,29 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         if runtime.hasPrefix("provided") {
             environment["AWS_EXECUTION_ENV"] = nil
         }
-        let executable =
+        var executable =
             RuntimeCatalog.usesCustomBootstrap(runtime) || sandbox == nil
             ? RuntimeCatalog.entryPoint(
                 runtime: runtime, codeDirectory: taskRoot, runtimesDirectory: configuration.runtimesDirectory)
             : SandboxSpec.runtimeRoot + "/bootstrap"
+        if RuntimeCatalog.usesCustomBootstrap(runtime), sandbox != nil, usesLayerBootstrap() {
+            executable = SandboxSpec.layersRoot + "/bootstrap"
+        }
         return LaunchSpec(
             executable: executable, arguments: [], environment: environment, workingDirectory: taskRoot,
             sandbox: sandbox)
     }
 
     // MARK: Helpers
+
+    /// AWS looks for a custom runtime's bootstrap in /var/task, then in /opt:
+    /// true when the code has none and a layer provides one.
+    private func usesLayerBootstrap() -> Bool {
+        guard let layers = target.layersDirectory else { return false }
+        var status = stat()
+        guard lstat(target.codeDirectory + "/bootstrap", &status) != 0 else { return false }
+        return lstat(layers + "/bootstrap", &status) == 0
+    }
 
     private func maxMemoryUsedMegabytes() -> Int {
         if let process, let bytes = ProcessLauncher.peakMemoryBytes(process) {

@@ -9,11 +9,16 @@ public struct InvocationTarget: Sendable {
     public var invokedFunctionArn: String
     /// Where the version's code is unpacked, read-only.
     public var codeDirectory: String
+    /// Where the version's layers are merged in order, read-only; nil without layers.
+    public var layersDirectory: String?
 
-    public init(function: FunctionRecord, invokedFunctionArn: String, codeDirectory: String) {
+    public init(
+        function: FunctionRecord, invokedFunctionArn: String, codeDirectory: String, layersDirectory: String? = nil
+    ) {
         self.function = function
         self.invokedFunctionArn = invokedFunctionArn
         self.codeDirectory = codeDirectory
+        self.layersDirectory = layersDirectory
     }
 
     /// Environments are shared only by invocations of the same configuration.

@@ -103,6 +103,10 @@ public final class Invoker: @unchecked Sendable {
         if let throttle = admissionError(for: target.function.name) {
             return completion(.failure(throttle))
         }
+        if target.layersDirectory != nil, configuration.sandbox == .none {
+            // Without a mount namespace there is no private /opt to show the layers at.
+            return completion(.failure(Self.layersNeedSandbox))
+        }
         if let environment = idle[target.poolKey]?.popLast() {
             environment.run(request) { completion(.success($0)) }
             return
@@ -124,6 +128,13 @@ public final class Invoker: @unchecked Sendable {
         environments[environment.id] = environment
         environment.run(request) { completion(.success($0)) }
     }
+
+    /// Layers are shown at `/opt` only inside a sandbox (`--sandbox none` has none).
+    static let layersNeedSandbox = InvokeError(
+        code: .environmentFailed,
+        message: "This function uses layers, which are mounted at /opt only in a sandbox; this Swiftlet server "
+            + "runs with --sandbox none.",
+        reason: nil)
 
     /// Concurrency is the number of environments running or initialising an
     /// invocation. A function with a reservation may use exactly that many; the

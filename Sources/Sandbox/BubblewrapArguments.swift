@@ -11,13 +11,14 @@ public struct BubblewrapInputs: Sendable, Equatable {
 
     /// `/bin`, `/lib`, `/lib64` and `/sbin` on this host.
     public var topLevel: [String: HostEntry]
-    /// Where bubblewrap finds the code directory, the runtime directory and
-    /// each extra bind (in `SandboxSpec.extraReadOnly`'s order). These are
+    /// Where bubblewrap finds the code directory, the runtime directory, the
+    /// merged layers and each extra bind (in `SandboxSpec.extraReadOnly`'s order). These are
     /// staging paths the launcher bind-mounts the host trees on, because the
     /// unprivileged user need not be able to walk the host paths (a data
     /// directory is usually 0700).
     public var codeSource: String
     public var runtimeSource: String?
+    public var layersSource: String?
     public var extraSources: [String]
     /// A mounted, size-limited disk filesystem for `/tmp`; nil for a tmpfs.
     public var tmpSource: String?
@@ -25,13 +26,14 @@ public struct BubblewrapInputs: Sendable, Equatable {
     public var seccompDescriptor: Int32?
 
     public init(
-        topLevel: [String: HostEntry], codeSource: String, runtimeSource: String?, extraSources: [String],
-        tmpSource: String? = nil, seccompDescriptor: Int32?
+        topLevel: [String: HostEntry], codeSource: String, runtimeSource: String?, layersSource: String? = nil,
+        extraSources: [String], tmpSource: String? = nil, seccompDescriptor: Int32?
     ) {
         self.tmpSource = tmpSource
         self.topLevel = topLevel
         self.codeSource = codeSource
         self.runtimeSource = runtimeSource
+        self.layersSource = layersSource
         self.extraSources = extraSources
         self.seccompDescriptor = seccompDescriptor
     }
@@ -84,6 +86,9 @@ public enum BubblewrapArguments {
         arguments += ["--ro-bind", inputs.codeSource, SandboxSpec.taskRoot]
         if let source = inputs.runtimeSource {
             arguments += ["--ro-bind", source, SandboxSpec.runtimeRoot]
+        }
+        if let source = inputs.layersSource {
+            arguments += ["--ro-bind", source, SandboxSpec.layersRoot]
         }
         for (bind, source) in zip(sandbox.extraReadOnly, inputs.extraSources) {
             arguments += ["--ro-bind", source, bind.destination]

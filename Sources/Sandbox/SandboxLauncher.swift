@@ -67,11 +67,12 @@ enum SandboxLauncher {
         // 4. The trees to show, staged under one reachable directory, and the filter.
         let sources =
             [sandbox.codeDirectory] + (sandbox.runtimeDirectory.map { [$0] } ?? [])
-            + sandbox.extraReadOnly.map(\.source)
+            + (sandbox.layersDirectory.map { [$0] } ?? []) + sandbox.extraReadOnly.map(\.source)
         var staged = sources.indices.map { "\(stageRoot)/\($0)" }
         try Kernel.makeDirectory(stageRoot, existingIsFine: true)
         let codeSource = staged.removeFirst()
         let runtimeSource = sandbox.runtimeDirectory == nil ? nil : staged.removeFirst()
+        let layersSource = sandbox.layersDirectory == nil ? nil : staged.removeFirst()
         var tmpDevice: String?
         if let directory = sandbox.scratchDirectory {
             let pool = ScratchImages.pool(directory: directory)
@@ -85,7 +86,8 @@ enum SandboxLauncher {
 
         // 5. The command line, as data.
         let inputs = BubblewrapInputs(
-            topLevel: hostTopLevel(), codeSource: codeSource, runtimeSource: runtimeSource, extraSources: staged,
+            topLevel: hostTopLevel(), codeSource: codeSource, runtimeSource: runtimeSource,
+            layersSource: layersSource, extraSources: staged,
             tmpSource: tmpDevice == nil ? nil : stageRoot + "/tmp", seccompDescriptor: seccomp)
         let arguments = BubblewrapArguments.make(launch: spec, sandbox: sandbox, inputs: inputs)
 

@@ -1,13 +1,17 @@
 /// How one execution environment is isolated: what it sees, what it may use.
 ///
 /// Paths inside the sandbox follow AWS Lambda's layout: code at `/var/task`,
-/// the runtime client at `/var/runtime`, a private `/tmp`.
+/// the runtime client at `/var/runtime`, the function's merged layers at `/opt`,
+/// a private `/tmp`.
 public struct SandboxSpec: Sendable, Equatable {
     /// The function's unpacked code on the host, shown read-only at `/var/task`.
     public var codeDirectory: String
     /// The runtime client's directory on the host, shown read-only at
     /// `/var/runtime`; nil for custom runtimes, whose bootstrap is in the code.
     public var runtimeDirectory: String?
+    /// The function's layers merged into one tree on the host, shown read-only
+    /// at `/opt`; nil for a function without layers (there is no `/opt` then).
+    public var layersDirectory: String?
     /// Host directories shown read-only at a path of their own, trusted by the
     /// operator (`swiftlet serve --sandbox-bind`).
     public var extraReadOnly: [ReadOnlyBind]
@@ -28,13 +32,14 @@ public struct SandboxSpec: Sendable, Equatable {
     public var gid: UInt32
 
     public init(
-        codeDirectory: String, runtimeDirectory: String?, extraReadOnly: [ReadOnlyBind] = [],
-        memoryMegabytes: Int, ephemeralStorageMegabytes: Int, scratchDirectory: String? = nil, pidsLimit: Int = 1024,
+        codeDirectory: String, runtimeDirectory: String?, layersDirectory: String? = nil,
+        extraReadOnly: [ReadOnlyBind] = [], memoryMegabytes: Int, ephemeralStorageMegabytes: Int, scratchDirectory: String? = nil, pidsLimit: Int = 1024,
         runtimeAPIPort: Int? = SandboxSpec.runtimeAPIPort, uid: UInt32 = SandboxSpec.sandboxUser,
         gid: UInt32 = SandboxSpec.sandboxUser
     ) {
         self.codeDirectory = codeDirectory
         self.runtimeDirectory = runtimeDirectory
+        self.layersDirectory = layersDirectory
         self.extraReadOnly = extraReadOnly
         self.memoryMegabytes = memoryMegabytes
         self.ephemeralStorageMegabytes = ephemeralStorageMegabytes
@@ -49,6 +54,8 @@ public struct SandboxSpec: Sendable, Equatable {
     public static let taskRoot = "/var/task"
     /// Where the runtime client is inside (LAMBDA_RUNTIME_DIR).
     public static let runtimeRoot = "/var/runtime"
+    /// Where the merged layers are inside, as on AWS.
+    public static let layersRoot = "/opt"
     /// The Runtime API's address inside, as on AWS.
     public static let runtimeAPIPort = 9001
     /// The host uid and gid sandboxes run as; no host account needs to exist.
@@ -62,6 +69,9 @@ public struct SandboxSpec: Sendable, Equatable {
         }
         if let runtimeDirectory, let rest = Self.suffix(of: sandboxPath, under: Self.runtimeRoot) {
             return runtimeDirectory + rest
+        }
+        if let layersDirectory, let rest = Self.suffix(of: sandboxPath, under: Self.layersRoot) {
+            return layersDirectory + rest
         }
         for bind in extraReadOnly {
             if let rest = Self.suffix(of: sandboxPath, under: bind.destination) {

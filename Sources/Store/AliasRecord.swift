@@ -48,6 +48,8 @@ public struct LayerVersionRecord: Codable, Sendable, Equatable {
     public var policyRevisionId: String
     public var accountId: String
     public var region: String
+    /// The zip's unzipped size (nil for layers published before it was kept).
+    public var unzippedBytes: Int64? = nil
 
     public init(
         layerName: String, version: Int, description: String = "", licenseInfo: String? = nil,

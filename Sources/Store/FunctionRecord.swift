@@ -45,6 +45,14 @@ public struct FunctionRecord: Codable, Sendable, Equatable {
     public var systemLogLevel: String? = nil
     /// The layer versions the function uses, in merge order.
     public var layers: [FunctionLayer]? = nil
+    /// The code's unzipped size, counted when it was accepted (nil for code stored before it was kept).
+    public var codeUnzippedBytes: Int64? = nil
+    /// RuntimeManagementConfig: `Auto`, `FunctionUpdate` or `Manual` (nil reads as `Auto`).
+    public var runtimeUpdateMode: String? = nil
+    /// The runtime version pinned in `Manual` mode.
+    public var runtimeVersionArn: String? = nil
+    /// FunctionRecursionConfig: `Terminate` or `Allow` (nil reads as `Terminate`).
+    public var recursiveLoop: String? = nil
 
     public init(
         name: String, version: String = "$LATEST", runtime: String?, role: String,
@@ -86,10 +94,13 @@ public struct FunctionLayer: Codable, Sendable, Equatable {
     public var codeSizeBytes: Int
     /// Hex SHA-256 of the layer's zip.
     public var codeSha256Hex: String
+    /// The layer's unzipped size (nil for layers used before it was kept).
+    public var unzippedBytes: Int64?
 
-    public init(arn: String, codeSizeBytes: Int, codeSha256Hex: String) {
+    public init(arn: String, codeSizeBytes: Int, codeSha256Hex: String, unzippedBytes: Int64? = nil) {
         self.arn = arn
         self.codeSizeBytes = codeSizeBytes
         self.codeSha256Hex = codeSha256Hex
+        self.unzippedBytes = unzippedBytes
     }
 }

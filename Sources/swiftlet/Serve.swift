@@ -1,3 +1,4 @@
+import Auth
 import ControlAPI
 import Crypto
 import Dispatch
@@ -35,6 +36,8 @@ enum Serve {
         invokerConfiguration.sandboxBinds = try sandboxBinds(arguments)
         invokerConfiguration.sandboxScratchDirectory = dataDirectory + "/sandbox-tmp"
         var apiConfiguration = ControlAPIConfiguration(dataDirectory: dataDirectory)
+        apiConfiguration.rootCredentials = Credentials(
+            accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey)
         apiConfiguration.accountConcurrencyLimit = invokerConfiguration.accountConcurrencyLimit
 
         let store = try SQLiteStore(dataDirectory: dataDirectory)
