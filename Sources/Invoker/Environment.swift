@@ -372,7 +372,8 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             : RuntimeCatalog.runtimeDirectory(runtime: runtime, runtimesDirectory: configuration.runtimesDirectory)
         return SandboxSpec(
             codeDirectory: target.codeDirectory, runtimeDirectory: runtimeDirectory,
-            layersDirectory: target.layersDirectory, extraReadOnly: configuration.sandboxBinds, memoryMegabytes: function.memoryMegabytes,
+            layersDirectory: target.layersDirectory, extraReadOnly: configuration.sandboxBinds,
+            memoryMegabytes: function.memoryMegabytes,
             ephemeralStorageMegabytes: function.ephemeralStorageMegabytes,
             scratchDirectory: configuration.sandboxScratchDirectory)
     }
@@ -428,12 +429,18 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     // MARK: Helpers
 
     /// AWS looks for a custom runtime's bootstrap in /var/task, then in /opt:
-    /// true when the code has none and a layer provides one.
+    /// true when the code has none and a layer provides one. A bootstrap that
+    /// is a link resolving outside the merged tree (through another layer's
+    /// link) is not used, so the entry-point check never reads a host file.
     private func usesLayerBootstrap() -> Bool {
         guard let layers = target.layersDirectory else { return false }
         var status = stat()
         guard lstat(target.codeDirectory + "/bootstrap", &status) != 0 else { return false }
-        return lstat(layers + "/bootstrap", &status) == 0
+        guard let root = realpath(layers, nil) else { return false }
+        defer { free(root) }
+        guard let bootstrap = realpath(layers + "/bootstrap", nil) else { return false }
+        defer { free(bootstrap) }
+        return String(cString: bootstrap).hasPrefix(String(cString: root) + "/")
     }
 
     private func maxMemoryUsedMegabytes() -> Int {

@@ -33,7 +33,8 @@ public struct SandboxSpec: Sendable, Equatable {
 
     public init(
         codeDirectory: String, runtimeDirectory: String?, layersDirectory: String? = nil,
-        extraReadOnly: [ReadOnlyBind] = [], memoryMegabytes: Int, ephemeralStorageMegabytes: Int, scratchDirectory: String? = nil, pidsLimit: Int = 1024,
+        extraReadOnly: [ReadOnlyBind] = [], memoryMegabytes: Int, ephemeralStorageMegabytes: Int,
+        scratchDirectory: String? = nil, pidsLimit: Int = 1024,
         runtimeAPIPort: Int? = SandboxSpec.runtimeAPIPort, uid: UInt32 = SandboxSpec.sandboxUser,
         gid: UInt32 = SandboxSpec.sandboxUser
     ) {

@@ -85,6 +85,21 @@ import Testing
         #expect(!words.contains("--tmpfs"))
     }
 
+    @Test func layersAreReadOnlyAtOptAndAbsentWithoutThem() {
+        var layered = sandbox
+        layered.layersDirectory = "/data/layers/def"
+        var staged = inputs
+        staged.layersSource = "/stage/2"
+        staged.extraSources = ["/stage/3"]
+        let words = BubblewrapArguments.make(launch: launch, sandbox: layered, inputs: staged)
+        let binds = words.indices.filter { words[$0] == "--ro-bind" }.map { [words[$0 + 1], words[$0 + 2]] }
+        #expect(binds.contains(["/stage/2", "/opt"]))
+        // Operator binds below /opt are mounted after the layers, so they stay visible.
+        let layers = binds.firstIndex(of: ["/stage/2", "/opt"]) ?? 0
+        #expect((binds.firstIndex(of: ["/stage/3", "/opt/venv"]) ?? 0) > layers)
+        #expect(!arguments.contains("/opt"))
+    }
+
     @Test func customRuntimesHaveNoRuntimeDirectory() {
         var custom = sandbox
         custom.runtimeDirectory = nil
@@ -109,6 +124,13 @@ import Testing
     ])
     func sandboxPathsMapToTheirHostFiles(inside: String, host: String) {
         #expect(spec.hostPath(of: inside) == host)
+    }
+
+    @Test func layersMapToTheirMergedTree() {
+        var layered = spec
+        layered.layersDirectory = "/data/layers/def"
+        #expect(layered.hostPath(of: "/opt/bootstrap") == "/data/layers/def/bootstrap")
+        #expect(spec.hostPath(of: "/opt/bootstrap") == nil)
     }
 
     @Test(arguments: ["/var/taskforce/bootstrap", "/usr/bin/python3", "/etc/passwd"])
