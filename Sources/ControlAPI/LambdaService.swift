@@ -26,6 +26,7 @@ struct LambdaService: Sendable {
         reader.validator.length(name, at: "functionName", min: 1, max: 140)
         reader.validator.pattern(name, at: "functionName", LambdaShapes.functionNamePattern)
         let settings = try FunctionSettings(&reader)
+        try Self.refuseUnsupported(reader)
         guard let name, let reference = FunctionReference(parsing: name), reference.qualifier == nil else {
             throw AWSError.validation(
                 "1 validation error detected: Value '\(name ?? "")' at 'functionName' failed "
@@ -117,6 +118,7 @@ struct LambdaService: Sendable {
         _ request: HTTPRequest, _ context: RequestContext, name: String
     ) throws(AWSError) -> HTTPResponse {
         let reader = try Self.reader(request)
+        try Self.refuseUnsupported(reader)
         var record = try lookup(name, qualifier: nil, context)
         try checkRevision(reader.string("RevisionId"), record)
         let blob = try acceptCode(reader.document)
@@ -289,6 +291,21 @@ struct LambdaService: Sendable {
     }
 
     // MARK: Helpers
+
+    /// Members that would change how a function runs in ways Swiftlet cannot honour
+    /// yet are refused by name, never silently ignored. Empty values (as tools send
+    /// for "none") pass.
+    static func refuseUnsupported(_ reader: RequestReader) throws(AWSError) {
+        let document = reader.document
+        var unsupported: [String] = []
+        if document["PublishTo"] != nil { unsupported.append("PublishTo") }
+        if document["CapacityProviderConfig"] != nil { unsupported.append("CapacityProviderConfig") }
+        if document["FileSystemConfigs"]?.arrayValue?.isEmpty == false { unsupported.append("FileSystemConfigs") }
+        if document["VpcConfig"]?["SubnetIds"]?.arrayValue?.isEmpty == false { unsupported.append("VpcConfig") }
+        if let first = unsupported.first {
+            throw AWSError.invalidParameter("Swiftlet does not support \(first) yet.")
+        }
+    }
 
     /// The function version `name` and `qualifier` name; an alias resolves to its primary
     /// version, or with `routing` to a version drawn by its weights.

@@ -227,3 +227,26 @@ def test_unknown_invocation_type_is_refused(lambda_client_unvalidated, make_func
     )
 
     assert (status, code) == (400, "ValidationException")
+
+
+@pytest.mark.parametrize("extra,member", [
+    ({"PublishTo": "LATEST_PUBLISHED"}, "PublishTo"),
+    ({"VpcConfig": {"SubnetIds": ["subnet-1"], "SecurityGroupIds": ["sg-1"]}}, "VpcConfig"),
+    ({"FileSystemConfigs": [{"Arn": "arn:aws:elasticfilesystem:us-east-1:123456789012:access-point/fsap-1",
+                             "LocalMountPath": "/mnt/efs"}]}, "FileSystemConfigs"),
+])
+def test_settings_swiftlet_cannot_honour_are_refused_by_name(lambda_client_unvalidated, extra, member):
+    name = unique_name("unsupported")
+    with pytest.raises(ClientError) as raised:
+        lambda_client_unvalidated.create_function(
+            FunctionName=name, Runtime="python3.11", Role=ROLE_ARN, Handler="app.handler",
+            Code={"ZipFile": GOOD_ZIP}, **extra)
+    assert raised.value.response["Error"]["Code"] == "InvalidParameterValueException"
+    assert member in raised.value.response["Error"]["Message"]
+    names = [function["FunctionName"] for function in lambda_client_unvalidated.list_functions()["Functions"]]
+    assert name not in names
+
+
+def test_empty_vpc_config_as_tools_send_it_is_accepted(lambda_client, make_function):
+    name, _ = make_function(VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
+    assert lambda_client.get_function(FunctionName=name)["Configuration"]["FunctionName"] == name
