@@ -40,7 +40,8 @@ public final class AsyncQueue: Sendable {
     private let configuration: AsyncQueueConfiguration
     private let resolve: AsyncTargetResolver
     private let flushLogs: @Sendable () -> Void
-    private let committer: GroupCommitter
+    private let committer: BatchCommitter<AsyncEvent, AsyncEvent>
+    private let completer: BatchCommitter<AsyncCompletion, [AsyncEvent]>
     private let dispatcher: Dispatcher
     let metrics = Mutex(AsyncQueueMetrics())
 
@@ -53,7 +54,15 @@ public final class AsyncQueue: Sendable {
         self.configuration = configuration
         self.flushLogs = flushLogs
         self.resolve = resolve
-        self.committer = GroupCommitter(store: store)
+        self.committer = BatchCommitter(name: "swiftlet-async-enqueue") { events throws(StoreError) in
+            try store.enqueueAsyncEvents(events)
+        }
+        self.completer = BatchCommitter(name: "swiftlet-async-complete") { completions throws(StoreError) in
+            // An event leaves the queue only after its invocation's log lines are stored,
+            // so its logs are evidence of delivery even across a kill -9.
+            flushLogs()
+            return try store.completeAsyncEvents(completions)
+        }
         self.dispatcher = Dispatcher(configuration: configuration)
     }
 
@@ -71,7 +80,7 @@ public final class AsyncQueue: Sendable {
 
     /// Stores `event` durably and schedules it; returns once it is on disk.
     public func enqueue(_ event: AsyncEvent) async throws(StoreError) -> AsyncEvent {
-        let stored = try await committer.commit(event)
+        let stored = try await committer.submit(event)
         metrics.withLock {
             $0.accepted += 1
             $0.queued += 1
@@ -95,12 +104,12 @@ public final class AsyncQueue: Sendable {
             OperatorLog.warning(
                 "dropping an asynchronous event: its function no longer exists",
                 ["event.request_id": event.requestId, "function.name": event.functionName])
-            finish(event, followUps: [], outcome: \.dropped)
+            await finish(event, followUps: [], outcome: \.dropped)
             return
         }
         let functionArn = Self.qualifiedArn(target, qualifier: event.qualifier)
         if now - event.enqueuedMilliseconds > Int64(settings.maximumAgeSeconds) * 1000 {
-            fail(event, functionArn: functionArn, condition: .eventAgeExceeded, result: nil, settings: settings)
+            await fail(event, functionArn: functionArn, condition: .eventAgeExceeded, result: nil, settings: settings)
             return
         }
         let result: InvokeResult
@@ -114,7 +123,8 @@ public final class AsyncQueue: Sendable {
             if error.reason == "ReservedFunctionConcurrentInvocationLimitExceeded",
                 await invoker.reservedConcurrency(of: event.functionName) == 0
             {
-                fail(event, functionArn: functionArn, condition: .retriesExhausted, result: nil, settings: settings)
+                await fail(
+                    event, functionArn: functionArn, condition: .retriesExhausted, result: nil, settings: settings)
                 return
             }
             await retryPlacement(event)
@@ -126,9 +136,10 @@ public final class AsyncQueue: Sendable {
                 destinationEvent(
                     for: event, destination: $0, functionArn: functionArn, condition: .success, result: result)
             }
-            finish(event, followUps: records.map { [$0] } ?? [], outcome: \.succeeded)
+            await finish(event, followUps: records.map { [$0] } ?? [], outcome: \.succeeded)
         } else if event.attempts > settings.maximumRetryAttempts {
-            fail(event, functionArn: functionArn, condition: .retriesExhausted, result: result, settings: settings)
+            await fail(
+                event, functionArn: functionArn, condition: .retriesExhausted, result: result, settings: settings)
         } else {
             let delay = configuration.retryBaseDelay * event.attempts
             reschedule(event, after: delay)
@@ -138,7 +149,7 @@ public final class AsyncQueue: Sendable {
     private func fail(
         _ event: AsyncEvent, functionArn: String, condition: DestinationRecord.Condition, result: InvokeResult?,
         settings: Settings
-    ) {
+    ) async {
         guard let destination = settings.onFailure else {
             OperatorLog.warning(
                 "dropping an asynchronous event: it failed and has no failure destination",
@@ -146,32 +157,28 @@ public final class AsyncQueue: Sendable {
                     "event.request_id": event.requestId, "function.name": event.functionName,
                     "event.condition": condition.rawValue,
                 ])
-            finish(event, followUps: [], outcome: \.dropped)
+            await finish(event, followUps: [], outcome: \.dropped)
             return
         }
         let record = destinationEvent(
             for: event, destination: destination, functionArn: functionArn, condition: condition, result: result)
-        finish(event, followUps: [record], outcome: \.sentToDestination)
+        await finish(event, followUps: [record], outcome: \.sentToDestination)
     }
 
-    private func finish(_ event: AsyncEvent, followUps: [AsyncEvent], outcome: WritableKeyPath<AsyncQueueMetrics, Int>)
-    {
-        // An event leaves the queue only after its invocation's log lines are stored,
-        // so its logs are evidence of delivery even across a kill -9.
-        flushLogs()
+    private func finish(
+        _ event: AsyncEvent, followUps: [AsyncEvent], outcome: WritableKeyPath<AsyncQueueMetrics, Int>
+    ) async {
         do {
-            let stored = try store.completeAsyncEvent(id: event.id, enqueueing: followUps)
+            let stored = try await completer.submit(AsyncCompletion(id: event.id, followUps: followUps))
             metrics.withLock {
                 $0[keyPath: outcome] += 1
                 $0.queued += stored.count - 1
             }
-            let dispatcher = dispatcher
-            Task { await dispatcher.done(event, adding: stored) }
+            await dispatcher.done(event, adding: stored)
         } catch {
             // The event stays on disk and is delivered again after a restart.
             OperatorLog.warning("could not record an asynchronous outcome", ["event.request_id": event.requestId])
-            let dispatcher = dispatcher
-            Task { await dispatcher.done(event, adding: []) }
+            await dispatcher.done(event, adding: [])
         }
     }
 
@@ -237,30 +244,32 @@ public final class AsyncQueue: Sendable {
     }
 }
 
-/// Batches concurrent enqueues into one transaction: the first waiter's fsync
-/// carries everyone who arrived while the previous one ran.
-final class GroupCommitter: Sendable {
+/// Runs concurrent submissions as batches on one dedicated thread: the first
+/// submitter's transaction carries everyone who arrived while the previous one
+/// ran, so one fsync (or one WAL write) serves many events.
+final class BatchCommitter<Item: Sendable, Output: Sendable>: Sendable {
     private struct Waiter {
-        var event: AsyncEvent
-        var continuation: CheckedContinuation<AsyncEvent, any Error>
+        var item: Item
+        var continuation: CheckedContinuation<Output, any Error>
     }
 
-    private let store: any AsyncEventStore
+    private let commit: @Sendable ([Item]) throws(StoreError) -> [Output]
     private let pending = Mutex<[Waiter]>([])
     private let wake = DispatchSemaphore(value: 0)
 
-    init(store: any AsyncEventStore) {
-        self.store = store
+    /// - Parameter commit: writes a batch; returns one output per item, in order.
+    init(name: String, commit: @escaping @Sendable ([Item]) throws(StoreError) -> [Output]) {
+        self.commit = commit
         let thread = Thread { [self] in run() }
-        thread.name = "swiftlet-async-commit"
+        thread.name = name
         thread.start()
     }
 
-    func commit(_ event: AsyncEvent) async throws(StoreError) -> AsyncEvent {
+    func submit(_ item: Item) async throws(StoreError) -> Output {
         do {
             return try await withCheckedThrowingContinuation { continuation in
                 let first = pending.withLock { waiters in
-                    waiters.append(Waiter(event: event, continuation: continuation))
+                    waiters.append(Waiter(item: item, continuation: continuation))
                     return waiters.count == 1
                 }
                 if first {
@@ -270,7 +279,7 @@ final class GroupCommitter: Sendable {
         } catch let error as StoreError {
             throw error
         } catch {
-            throw StoreError(.io, "could not store the event")
+            throw StoreError(.io, "could not write to the queue")
         }
     }
 
@@ -287,9 +296,9 @@ final class GroupCommitter: Sendable {
                     break
                 }
                 do {
-                    let stored = try store.enqueueAsyncEvents(batch.map(\.event))
-                    for (waiter, event) in zip(batch, stored) {
-                        waiter.continuation.resume(returning: event)
+                    let outputs = try commit(batch.map(\.item))
+                    for (waiter, output) in zip(batch, outputs) {
+                        waiter.continuation.resume(returning: output)
                     }
                 } catch {
                     for waiter in batch {

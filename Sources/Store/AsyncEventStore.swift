@@ -28,6 +28,17 @@ public struct AsyncEvent: Sendable, Equatable {
     }
 }
 
+/// An event that has left the queue, and the destination records it produced.
+public struct AsyncCompletion: Sendable {
+    public var id: Int64
+    public var followUps: [AsyncEvent]
+
+    public init(id: Int64, followUps: [AsyncEvent]) {
+        self.id = id
+        self.followUps = followUps
+    }
+}
+
 /// A function's (or one qualifier's) asynchronous invocation settings, as stored.
 public struct EventInvokeConfigRecord: Codable, Sendable, Equatable {
     public var functionName: String
@@ -68,6 +79,10 @@ public protocol AsyncEventStore: Sendable {
     /// Removes `id` and, in the same transaction, enqueues `followUps`
     /// (destination records), so an outcome is never lost nor delivered twice.
     func completeAsyncEvent(id: Int64, enqueueing followUps: [AsyncEvent]) throws(StoreError) -> [AsyncEvent]
+
+    /// `completeAsyncEvent` for many events in one transaction; one list of stored
+    /// follow-ups per completion, in order.
+    func completeAsyncEvents(_ completions: [AsyncCompletion]) throws(StoreError) -> [[AsyncEvent]]
 
     /// Records a failed attempt and when to try again.
     func rescheduleAsyncEvent(id: Int64, attempts: Int, nextAttemptMilliseconds: Int64) throws(StoreError)

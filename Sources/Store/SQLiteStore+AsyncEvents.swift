@@ -39,6 +39,20 @@ extension SQLiteStore: AsyncEventStore {
         }
     }
 
+    public func completeAsyncEvents(_ completions: [AsyncCompletion]) throws(StoreError) -> [[AsyncEvent]] {
+        try withQueueDatabase { database throws(StoreError) in
+            try database.transaction { () throws(StoreError) -> [[AsyncEvent]] in
+                var stored: [[AsyncEvent]] = []
+                stored.reserveCapacity(completions.count)
+                for completion in completions {
+                    try database.run("DELETE FROM async_events WHERE id = ?", [completion.id])
+                    stored.append(try insert(completion.followUps, into: database))
+                }
+                return stored
+            }
+        }
+    }
+
     public func rescheduleAsyncEvent(id: Int64, attempts: Int, nextAttemptMilliseconds: Int64) throws(StoreError) {
         try withQueueDatabase { database throws(StoreError) in
             try database.run(
