@@ -51,6 +51,9 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     private var initDurationMilliseconds: Double?
     private var coldStartPending = true
     private var initTimer: UInt64?
+    /// True while the environment's processes are frozen (idle, runtime client parked).
+    private var frozen = false
+    private var freezeTimer: UInt64?
     private var initFailure: [UInt8]?
     /// Set when the runtime's entry point could not be executed at all.
     private var launchFailure: (type: String, message: String)?
@@ -112,6 +115,7 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         if status == .idle {
             status = .busy
         }
+        thaw()
         if let failure = launchFailure {
             appendLine("\(Self.isoTimestamp()) \(request.requestId) Error: \(failure.message) \(failure.type)")
             finishActive(functionError: failure, report: "error")
@@ -149,6 +153,30 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         } else {
             status = .busy
         }
+    }
+
+    func runtimeDidPark() {
+        // Idle environments are frozen, as on AWS: background threads do not run
+        // between invocations. The runtime client is parked in `next`, so it stops
+        // where thawing resumes it cleanly. Freezing waits `freezeDelay` so that
+        // back-to-back invocations pay for neither the freeze nor the thaw.
+        guard status == .idle, active == nil, !frozen, freezeTimer == nil else { return }
+        freezeTimer = loop.scheduleTimer(after: configuration.freezeDelay) { [weak self] in
+            guard let self else { return }
+            freezeTimer = nil
+            guard status == .idle, active == nil, !frozen, let process else { return }
+            frozen = ProcessLauncher.setFrozen(process, true)
+        }
+    }
+
+    private func thaw() {
+        if let timer = freezeTimer {
+            loop.cancelTimer(timer)
+            freezeTimer = nil
+        }
+        guard frozen, let process else { return }
+        ProcessLauncher.setFrozen(process, false)
+        frozen = false
     }
 
     func runtimeDidReceive(_ invocation: RuntimeInvocation) {
@@ -284,6 +312,8 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         endpoint.shutDown()
         server?.close()
         if let process {
+            // A frozen process cannot act on SIGKILL until it is thawed.
+            thaw()
             ProcessLauncher.kill(process)
             _ = ProcessLauncher.reap(process)
             ProcessLauncher.release(process)

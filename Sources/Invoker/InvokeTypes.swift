@@ -86,6 +86,9 @@ public struct InvokerConfiguration: Sendable {
     public var accountConcurrencyLimit = 1000
     /// An idle environment is stopped after this long unused.
     public var idleTimeout: Duration = .seconds(300)
+    /// How long an environment stays idle before it is frozen (background threads
+    /// stop); a busy function's back-to-back invocations never pay for freezing.
+    public var freezeDelay: Duration = .milliseconds(50)
     /// Time allowed for a runtime's initialisation, as on AWS.
     public var initTimeout: Duration = .seconds(10)
     /// Directory holding the runtime clients (`python/bootstrap`, ...).

@@ -9,6 +9,9 @@ public protocol RuntimeEndpointDelegate: AnyObject, Sendable {
     func runtimeDidReceive(_ invocation: RuntimeInvocation)
     func runtimeDidComplete(requestId: String, outcome: RuntimeOutcome)
     func runtimeDidFailInit(type: String?, document: [UInt8])
+    /// The runtime client waits in `invocation/next` with nothing to do: the
+    /// moment an idle environment can be frozen.
+    func runtimeDidPark()
 }
 
 /// The Runtime API (2018-06-01) of one execution environment.
@@ -89,6 +92,9 @@ public final class RuntimeEndpoint: HTTPHandler, @unchecked Sendable {
             break
         case .initialized:
             delegate?.runtimeDidInitialize()
+            delegate?.runtimeDidPark()
+        case .parked:
+            delegate?.runtimeDidPark()
         case .deliver(let parked, let invocation):
             // The delegate hears of the invocation before the runtime client does, so
             // START is logged before anything the function writes.

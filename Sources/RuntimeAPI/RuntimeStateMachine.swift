@@ -51,8 +51,10 @@ public struct RuntimeStateMachine<Parked> {
         case none
         /// Answer the parked or arriving `next` with this invocation.
         case deliver(to: Parked, RuntimeInvocation)
-        /// The first `next`: initialisation has finished.
+        /// The first `next`: initialisation has finished (and the runtime client waits).
         case initialized
+        /// The runtime client waits in `next` with nothing to do.
+        case parked
         /// The first `next` has arrived while an invocation was waiting.
         case initializedAndDeliver(to: Parked, RuntimeInvocation)
         case completed(requestId: String, RuntimeOutcome)
@@ -90,7 +92,7 @@ public struct RuntimeStateMachine<Parked> {
                 return .deliver(to: parked, invocation)
             }
             state = .parked(parked)
-            return .none
+            return .parked
         case .parked, .busy, .failed:
             // AWS answers a second concurrent `next`, or a `next` before the
             // current invocation has a reply, with a state-transition error.

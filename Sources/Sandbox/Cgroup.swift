@@ -6,7 +6,7 @@
 public enum CgroupHierarchy: Sendable, Equatable {
     /// cgroup v1: one directory per controller (memory, pids, cpu), each the
     /// server's own cgroup in that hierarchy plus `swiftlet/`.
-    case v1(memory: String, pids: String?, cpu: String?)
+    case v1(memory: String, pids: String?, cpu: String?, freezer: String? = nil)
     /// cgroup v2: the server's own cgroup's sibling `swiftlet/` subtree.
     case v2(String)
 
@@ -25,13 +25,13 @@ public enum CgroupHierarchy: Sendable, Equatable {
             return "\(root)/\(controller)\(path == "/" ? "" : path)/swiftlet"
         }
         guard let memory = base("memory") else { return nil }
-        return .v1(memory: memory, pids: base("pids"), cpu: base("cpu"))
+        return .v1(memory: memory, pids: base("pids"), cpu: base("cpu"), freezer: base("freezer"))
     }
 
     /// The `swiftlet/` directories environments are made in.
     var bases: [String] {
         switch self {
-        case .v1(let memory, let pids, let cpu): [memory, pids, cpu].compactMap { $0 }
+        case .v1(let memory, let pids, let cpu, let freezer): [memory, pids, cpu, freezer].compactMap { $0 }
         case .v2(let base): [base]
         }
     }
@@ -120,8 +120,8 @@ public final class EnvironmentCgroup: Sendable {
     init(hierarchy: CgroupHierarchy, name: String, limits: CgroupLimits) throws(SandboxError) {
         self.hierarchy = hierarchy
         switch hierarchy {
-        case .v1(let memory, let pids, let cpu):
-            directories = [("memory", memory), ("pids", pids), ("cpu", cpu)].compactMap { entry in
+        case .v1(let memory, let pids, let cpu, let freezer):
+            directories = [("memory", memory), ("pids", pids), ("cpu", cpu), ("freezer", freezer)].compactMap { entry in
                 entry.1.map { (entry.0, $0 + "/" + name) }
             }
         case .v2(let base):
@@ -190,9 +190,23 @@ public final class EnvironmentCgroup: Sendable {
         return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 0
     }
 
+    /// Stops (or resumes) every process of the environment, background threads
+    /// included, as Lambda does between invocations. Returns false when the host
+    /// has no freezer for this cgroup.
+    @discardableResult
+    public func setFrozen(_ frozen: Bool) -> Bool {
+        if isV2, let directory = directory("") {
+            return (try? Kernel.write(frozen ? "1" : "0", to: directory + "/cgroup.freeze")) != nil
+        }
+        guard let directory = directory("freezer") else { return false }
+        return (try? Kernel.write(frozen ? "FROZEN" : "THAWED", to: directory + "/freezer.state")) != nil
+    }
+
     /// Kills every process in the cgroup, waits until it is empty and removes it.
     /// Blocks: call off the event loop.
     func destroy() {
+        // Frozen processes cannot die until they are thawed.
+        setFrozen(false)
         if isV2, let directory = directory(""), Kernel.exists(directory + "/cgroup.kill") {
             try? Kernel.write("1", to: directory + "/cgroup.kill")
         }

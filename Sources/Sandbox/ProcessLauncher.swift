@@ -152,6 +152,12 @@ public enum ProcessLauncher {
         process.cgroup?.wasKilledForMemory ?? false
     }
 
+    /// Freezes or thaws an environment's processes; false when it has no freezer.
+    @discardableResult
+    public static func setFrozen(_ process: LaunchedProcess, _ frozen: Bool) -> Bool {
+        process.cgroup?.setFrozen(frozen) ?? false
+    }
+
     /// The most memory the environment has used in bytes, when a cgroup counts it.
     public static func peakMemoryBytes(_ process: LaunchedProcess) -> Int? {
         process.cgroup.map(\.peakMemoryBytes)
