@@ -36,18 +36,41 @@ public enum CgroupHierarchy: Sendable, Equatable {
         }
     }
 
-    /// Removes empty environment cgroups left by a server that died (named
-    /// `env-PID-N` after a server process that no longer exists).
+    /// Clears out environment cgroups left by a server that died (named
+    /// `env-PID-N` after a server process that no longer exists): thaws them
+    /// (a frozen process cannot act on SIGKILL), kills what is left in them and
+    /// removes them. Without this, environments frozen when their server was
+    /// killed would wait forever. Blocks briefly: runs once, at start-up.
     func removeStale() {
+        var stale: [String] = []
         for base in bases {
-            for name in Kernel.entries(of: base) {
-                let parts = name.split(separator: "-")
-                guard parts.count == 3, parts[0] == "env", let pid = pid_t(parts[1]) else { continue }
-                if kill(pid, 0) != 0 && errno == ESRCH {
-                    rmdir(base + "/" + name)
+            for name in Kernel.entries(of: base) where Self.isStale(name) {
+                stale.append(base + "/" + name)
+            }
+        }
+        for path in stale {
+            try? Kernel.write("THAWED", to: path + "/freezer.state")
+            try? Kernel.write("0", to: path + "/cgroup.freeze")
+        }
+        for path in stale {
+            for pid in (Kernel.read(path + "/cgroup.procs") ?? "").split(separator: "\n") {
+                if let number = pid_t(pid) {
+                    kill(number, SIGKILL)
                 }
             }
         }
+        for path in stale {
+            for _ in 0..<200 where rmdir(path) != 0 && errno == EBUSY {
+                usleep(5000)
+            }
+        }
+    }
+
+    /// True for an environment cgroup whose server process is gone.
+    private static func isStale(_ name: String) -> Bool {
+        let parts = name.split(separator: "-")
+        guard parts.count == 3, parts[0] == "env", let pid = pid_t(parts[1]) else { return false }
+        return kill(pid, 0) != 0 && errno == ESRCH
     }
 
     /// Maps each controller (and "" for v2) to the server's path in it.

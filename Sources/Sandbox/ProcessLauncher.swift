@@ -130,6 +130,12 @@ public enum ProcessLauncher {
     }
 
     /// Kills the whole process group of an environment (and, at `release`, its whole cgroup).
+    /// Clears out the environments a server that died left behind (frozen ones
+    /// included). Called at start-up, before the first environment is needed.
+    public static func recoverFromEarlierRuns() {
+        _ = SandboxLauncher.hierarchy
+    }
+
     public static func kill(_ process: LaunchedProcess) {
         Glibc.kill(-process.pid, SIGKILL)
     }

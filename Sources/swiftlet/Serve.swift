@@ -33,6 +33,9 @@ enum Serve {
             invokerConfiguration.accountConcurrencyLimit = limit
         }
         invokerConfiguration.sandbox = try sandboxMode(arguments)
+        if invokerConfiguration.sandbox == .bubblewrap {
+            ProcessLauncher.recoverFromEarlierRuns()
+        }
         invokerConfiguration.sandboxBinds = try sandboxBinds(arguments)
         invokerConfiguration.sandboxScratchDirectory = dataDirectory + "/sandbox-tmp"
         var apiConfiguration = ControlAPIConfiguration(dataDirectory: dataDirectory)
