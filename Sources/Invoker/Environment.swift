@@ -58,7 +58,13 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     /// Set when the runtime's entry point could not be executed at all.
     private var launchFailure: (type: String, message: String)?
 
-    var logGroup: String { "/aws/lambda/\(target.function.name)" }
+    var logGroup: String { target.function.logGroup ?? "/aws/lambda/\(target.function.name)" }
+
+    /// True when the function asked for Lambda's JSON log format.
+    private var jsonLogs: Bool { target.function.logFormat == "JSON" }
+
+    /// Platform lines (start, report) are written unless the system log level is WARN.
+    private var platformLines: Bool { !jsonLogs || target.function.systemLogLevel != "WARN" }
 
     init(
         target: InvocationTarget, loop: EventLoop, sink: any LogSink, configuration: InvokerConfiguration,
@@ -182,7 +188,7 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     func runtimeDidReceive(_ invocation: RuntimeInvocation) {
         guard var active else { return }
         drainOutput()
-        appendLine(LogFormat.start(requestId: invocation.requestId, version: target.function.version))
+        appendStart(invocation.requestId)
         active.deliveredAt = .now
         active.timer = loop.scheduleTimer(after: .seconds(target.function.timeoutSeconds)) { [weak self] in
             self?.invocationTimedOut()
@@ -276,23 +282,50 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         drainOutput()
         let requestId = current.request.requestId
         if current.deliveredAt == nil {
-            appendLine(LogFormat.start(requestId: requestId, version: target.function.version))
+            appendStart(requestId)
         }
         let duration = current.deliveredAt.map(Self.milliseconds(since:)) ?? 0
         let coldStart = coldStartPending
         coldStartPending = false
-        appendLine(LogFormat.end(requestId: requestId))
-        appendLine(
-            LogFormat.report(
-                requestId: requestId, durationMilliseconds: duration,
-                memoryMegabytes: target.function.memoryMegabytes, maxMemoryUsedMegabytes: maxMemoryUsedMegabytes(),
-                initDurationMilliseconds: coldStart ? initDurationMilliseconds : nil, status: reportStatus))
+        appendEndAndReport(
+            requestId, duration: duration, initDuration: coldStart ? initDurationMilliseconds : nil,
+            status: reportStatus)
         let log = flushLines()
         current.completion(
             InvokeResult(
                 requestId: requestId, payload: payload, functionError: functionError,
                 executedVersion: target.function.version, log: log, durationMilliseconds: duration,
                 coldStart: coldStart))
+    }
+
+    /// START, or `platform.start` in the JSON log format.
+    private func appendStart(_ requestId: String) {
+        let version = target.function.version
+        if !jsonLogs {
+            appendLine(LogFormat.start(requestId: requestId, version: version))
+        } else if platformLines {
+            appendLine(LogFormat.jsonStart(requestId: requestId, version: version))
+        }
+    }
+
+    /// END and REPORT, or `platform.report` in the JSON log format.
+    private func appendEndAndReport(_ requestId: String, duration: Double, initDuration: Double?, status: String?) {
+        let memory = target.function.memoryMegabytes
+        let used = maxMemoryUsedMegabytes()
+        guard jsonLogs else {
+            appendLine(LogFormat.end(requestId: requestId))
+            appendLine(
+                LogFormat.report(
+                    requestId: requestId, durationMilliseconds: duration, memoryMegabytes: memory,
+                    maxMemoryUsedMegabytes: used, initDurationMilliseconds: initDuration, status: status))
+            return
+        }
+        if platformLines {
+            appendLine(
+                LogFormat.jsonReport(
+                    requestId: requestId, durationMilliseconds: duration, memoryMegabytes: memory,
+                    maxMemoryUsedMegabytes: used, initDurationMilliseconds: initDuration, status: status))
+        }
     }
 
     /// Sends buffered lines to the log sink; returns this invocation's text.
@@ -440,6 +473,11 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             "PYTHONUNBUFFERED": "1",
         ]
         environment.merge(reserved) { _, platform in platform }
+        if jsonLogs {
+            // The runtime client writes JSON records at or above this level, as AWS's do.
+            environment["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
+            environment["AWS_LAMBDA_LOG_LEVEL"] = function.applicationLogLevel ?? "INFO"
+        }
         if runtime.hasPrefix("provided") {
             environment["AWS_EXECUTION_ENV"] = nil
         }

@@ -26,6 +26,36 @@ enum LogFormat {
         return line + "\t"
     }
 
+    /// `platform.start` of the JSON log format.
+    static func jsonStart(requestId: String, version: String) -> String {
+        json(type: "platform.start", record: ["requestId": requestId, "version": version])
+    }
+
+    /// `platform.report` of the JSON log format.
+    static func jsonReport(
+        requestId: String, durationMilliseconds: Double, memoryMegabytes: Int, maxMemoryUsedMegabytes: Int,
+        initDurationMilliseconds: Double?, status: String?
+    ) -> String {
+        var metrics: [String: Any] = [
+            "durationMs": (durationMilliseconds * 100).rounded() / 100,
+            "billedDurationMs": Int(durationMilliseconds.rounded(.up)),
+            "memorySizeMB": memoryMegabytes, "maxMemoryUsedMB": maxMemoryUsedMegabytes,
+        ]
+        if let initDuration = initDurationMilliseconds {
+            metrics["initDurationMs"] = (initDuration * 100).rounded() / 100
+        }
+        let record: [String: Any] = ["requestId": requestId, "metrics": metrics, "status": status ?? "success"]
+        return json(type: "platform.report", record: record)
+    }
+
+    private static func json(type: String, record: [String: Any]) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        let object: [String: Any] = ["time": formatter.string(from: Date()), "type": type, "record": record]
+        let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// A log stream name as Lambda makes it: `YYYY/MM/DD/[VERSION]<32 hex digits>`.
     static func streamName(version: String, now: Date = Date()) -> String {
         let components = Calendar(identifier: .gregorian).dateComponents(
