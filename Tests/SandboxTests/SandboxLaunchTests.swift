@@ -99,6 +99,44 @@ final class SandboxLaunchTests {
         #expect(directories.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
     }
 
+    /// Teardown must leave nothing behind, however often it runs: no process, no
+    /// cgroup, no loop device holding a /tmp image. SWIFTLET_SANDBOX_CYCLES sets the
+    /// count (default 1,000).
+    @Test func manyCreateDestroyCyclesLeaveNothingBehind() throws {
+        let cycles = Int(ProcessInfo.processInfo.environment["SWIFTLET_SANDBOX_CYCLES"] ?? "") ?? 1000
+        var pids: [pid_t] = []
+        var cgroups: [String] = []
+        for _ in 0..<cycles {
+            let process = try ProcessLauncher.launch(spec())
+            pids.append(process.pid)
+            cgroups += process.cgroup?.directories.map(\.path) ?? []
+            _ = finish(process)
+            cleanUp(process)
+        }
+        ProcessLauncher.waitForReleases()
+        #expect(cgroups.count >= cycles)
+        #expect(cgroups.filter { FileManager.default.fileExists(atPath: $0) } == [])
+        #expect(pids.filter { kill($0, 0) == 0 } == [])
+        // The pool keeps `spares` formatted images attached for the next launches;
+        // every image a finished environment used must be gone.
+        let loops = try shell("/sbin/losetup", "-a")
+        let attached = loops.split(separator: "\n").filter { $0.contains(scratchDirectory) }
+        #expect(attached.count <= 2, "more /tmp images attached than the pool's spares:\n\(loops)")
+    }
+
+    /// Runs a command and returns its standard output.
+    func shell(_ executable: String, _ arguments: String...) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
+    }
+
     /// Environment creation cost, sandbox against plain, printed for BENCHMARKS.md.
     /// Opt in with SWIFTLET_SANDBOX_BENCH=N (iterations).
     @Test(.enabled(if: ProcessInfo.processInfo.environment["SWIFTLET_SANDBOX_BENCH"] != nil))
