@@ -87,9 +87,12 @@ public final class ControlAPI: HTTPHandler {
 
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
         if request.path == "/metrics" {
-            return responder.respond(
-                HTTPResponse(
-                    status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], text: metricsText()))
+            Task {
+                let text = await metricsText()
+                responder.respond(
+                    HTTPResponse(status: 200, headers: ["Content-Type": "text/plain; version=0.0.4"], text: text))
+            }
+            return
         }
         if request.path == "/health" {
             let healthy = ready()
@@ -220,8 +223,9 @@ public final class ControlAPI: HTTPHandler {
         .sorted { !$0.query.isEmpty && $1.query.isEmpty }
 
     /// Counters in Prometheus text format.
-    private func metricsText() -> String {
+    private func metricsText() async -> String {
         let queue = asyncQueue.currentMetrics()
+        let environments = await invoker.environmentCounts()
         let counters: [(String, String, Int)] = [
             ("swiftlet_async_events_accepted_total", "Asynchronous events accepted (answered 202).", queue.accepted),
             (
@@ -242,6 +246,10 @@ public final class ControlAPI: HTTPHandler {
         for (name, help, value) in counters {
             text += "# HELP \(name) \(help)\n# TYPE \(name) counter\n\(name) \(value)\n"
         }
+        text += "# HELP swiftlet_environments Execution environments alive.\n# TYPE swiftlet_environments gauge\n"
+        text += "swiftlet_environments \(environments.total)\n"
+        text += "# HELP swiftlet_environments_idle Execution environments idle and reusable.\n"
+        text += "# TYPE swiftlet_environments_idle gauge\nswiftlet_environments_idle \(environments.idle)\n"
         text += "# HELP swiftlet_async_events_queued Asynchronous events waiting or being delivered.\n"
         text += "# TYPE swiftlet_async_events_queued gauge\nswiftlet_async_events_queued \(queue.queued)\n"
         return text

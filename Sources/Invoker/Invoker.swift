@@ -45,6 +45,13 @@ public final class Invoker: @unchecked Sendable {
         (try? await loop.submit { [self] in environments.count }) ?? 0
     }
 
+    /// Environments alive, and how many of them are idle (waiting, reusable).
+    public func environmentCounts() async -> (total: Int, idle: Int) {
+        (try? await loop.submit { [self] in
+            (environments.count, idle.values.reduce(0) { $0 + $1.count })
+        }) ?? (0, 0)
+    }
+
     /// Sets (or with nil, removes) `functionName`'s reserved concurrency.
     public func setReservedConcurrency(_ value: Int?, for functionName: String) {
         loop.execute { [self] in reserved[functionName] = value }
