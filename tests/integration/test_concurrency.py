@@ -64,22 +64,24 @@ def test_zero_throttles_every_synchronous_invoke(lambda_client, make_function):
     assert lambda_client.invoke(FunctionName=name, Payload=b"{}")["StatusCode"] == 200
 
 
-def test_a_reservation_of_one_runs_one_invocation_at_a_time(lambda_client, make_function):
+def test_a_reservation_of_one_runs_one_invocation_at_a_time(server, lambda_client, make_function):
     name, _ = make_function(code=SLEEPER)
     lambda_client.put_function_concurrency(FunctionName=name, ReservedConcurrentExecutions=1)
+    # Warm up so the first invocation below is certainly running (not starting) when the second comes.
+    lambda_client.invoke(FunctionName=name, Payload=json.dumps({"seconds": 0}))
     outcomes = []
 
-    def invoke():
+    def invoke(client):
         try:
-            lambda_client.invoke(FunctionName=name, Payload=json.dumps({"seconds": 1.5}))
-            outcomes.append("ok")
+            reply = client.invoke(FunctionName=name, Payload=json.dumps({"seconds": 2}))
+            outcomes.append("ok" if "FunctionError" not in reply else reply["Payload"].read().decode())
         except ClientError as error:
             outcomes.append(error.response.get("Reason"))
 
-    first = threading.Thread(target=invoke)
+    first = threading.Thread(target=invoke, args=(server.client("lambda"),))
     first.start()
     import time
     time.sleep(0.7)  # the first invocation is running now
-    invoke()
+    invoke(server.client("lambda"))
     first.join()
     assert sorted(outcomes, key=str) == ["ReservedFunctionConcurrentInvocationLimitExceeded", "ok"]
