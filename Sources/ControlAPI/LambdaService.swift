@@ -130,7 +130,7 @@ struct LambdaService: Sendable {
         record.codeSha256 = blob.sha256Base64
         record.codeSizeBytes = blob.size
         record.codeUnzippedBytes = blob.unzippedBytes
-        let response = try save(&record, expecting: reader.string("RevisionId"), context)
+        let response = try save(&record, context)
         guard reader.document["Publish"]?.boolValue == true else { return response }
         return Self.json(200, FunctionConfiguration.json(try publish(record, description: nil, context)), context)
     }
@@ -145,7 +145,7 @@ struct LambdaService: Sendable {
         settings.apply(to: &record)
         try applyLayers(reader.document["Layers"], to: &record, context)
         try checkUnzippedSize(record)
-        return try save(&record, expecting: reader.string("RevisionId"), context)
+        return try save(&record, context)
     }
 
     func deleteFunction(
@@ -209,8 +209,7 @@ struct LambdaService: Sendable {
         case "DryRun":
             return HTTPResponse(status: 204, headers: headers)
         case "Event":
-            let eventQualifier = qualifier ?? FunctionReference(parsing: name)?.qualifier ?? "$LATEST"
-            try await enqueue(record.name, eventQualifier, payload, context)
+            try await enqueue(record.name, qualifier ?? "$LATEST", payload, context)
             return HTTPResponse(status: 202, headers: headers)
         default:
             let target = try invocationTarget(
@@ -353,14 +352,12 @@ struct LambdaService: Sendable {
 
     func checkRevision(_ revisionId: String?, _ record: FunctionRecord) throws(AWSError) {
         if let revisionId, revisionId != record.revisionId {
-            throw AWSError.preconditionFailed(
-                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to "
-                    + "retrieve the latest Revision Id")
+            throw Self.staleRevision()
         }
     }
 
     private func save(
-        _ record: inout FunctionRecord, expecting revision: String?, _ context: RequestContext
+        _ record: inout FunctionRecord, _ context: RequestContext
     ) throws(AWSError) -> HTTPResponse {
         guard record.version == FunctionRecord.latestVersion else {
             throw AWSError.invalidParameter(
@@ -373,9 +370,7 @@ struct LambdaService: Sendable {
         do {
             try store.updateFunction(record, expectedRevisionId: previous)
         } catch  where error.code == .preconditionFailed {
-            throw AWSError.preconditionFailed(
-                "The Revision Id provided does not match the latest Revision Id. Call the GetFunction/GetAlias API to "
-                    + "retrieve the latest Revision Id")
+            throw Self.staleRevision()
         } catch  where error.code == .notFound {
             throw AWSError.resourceNotFound("Function not found: \(context.functionArn(record.name))")
         } catch {
