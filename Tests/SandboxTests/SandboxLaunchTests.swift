@@ -124,6 +124,36 @@ final class SandboxLaunchTests {
         #expect(attached.count <= 2, "more /tmp images attached than the pool's spares:\n\(loops)")
     }
 
+    /// A server killed while its environment was frozen leaves a frozen process in a
+    /// cgroup named after a dead pid; the start-up sweep must thaw, kill and remove it.
+    @Test func theStartUpSweepClearsAFrozenEnvironmentOfADeadServer() throws {
+        let hierarchy = try #require(SandboxLauncher.hierarchy)
+        guard case .v1(_, _, _, let freezer?) = hierarchy else { return }  // v1 with a freezer, as here
+        let gone = Process()
+        gone.executableURL = URL(fileURLWithPath: "/bin/true")
+        try gone.run()
+        gone.waitUntilExit()
+        let name = "env-\(gone.processIdentifier)-1"
+        let directories = hierarchy.bases.map { $0 + "/" + name }
+        for directory in directories {
+            try Kernel.makeDirectory(directory)
+        }
+        let sleeper = Process()
+        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        sleeper.arguments = ["600"]
+        try sleeper.run()
+        for directory in directories {
+            try Kernel.write(String(sleeper.processIdentifier), to: directory + "/cgroup.procs")
+        }
+        try Kernel.write("FROZEN", to: freezer + "/" + name + "/freezer.state")
+
+        hierarchy.removeStale()
+
+        sleeper.waitUntilExit()
+        #expect(sleeper.terminationReason == .uncaughtSignal)
+        #expect(directories.filter { FileManager.default.fileExists(atPath: $0) } == [])
+    }
+
     /// Runs a command and returns its standard output.
     func shell(_ executable: String, _ arguments: String...) throws -> String {
         let process = Process()
