@@ -64,4 +64,13 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
             headers: ["Content-Type": "application/x-amz-json-1.1", "X-Amzn-RequestId": requestId],
             body: document.serialized())
     }
+
+    /// This error in the dialect of `wire`.
+    func response(_ wire: WireProtocol, requestId: String) -> HTTPResponse {
+        switch wire {
+        case .rest: restResponse(requestId: requestId)
+        case .json: jsonProtocolResponse(requestId: requestId)
+        case .query: restResponse(requestId: requestId)
+        }
+    }
 }

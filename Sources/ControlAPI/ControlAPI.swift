@@ -44,6 +44,7 @@ public final class ControlAPI: HTTPHandler {
     private let concurrency: ConcurrencyService
     private let concurrencyStore: any ConcurrencyStore
     private let ready: @Sendable () -> Bool
+    private let authenticator: Authenticator
     /// The asynchronous invocation queue behind `InvocationType: Event` and InvokeAsync.
     public let asyncQueue: AsyncQueue
     private let invoker: Invoker
@@ -74,6 +75,8 @@ public final class ControlAPI: HTTPHandler {
             store: store, concurrency: store, invoker: invoker, accountLimit: configuration.accountConcurrencyLimit)
         self.concurrencyStore = store
         self.ready = ready
+        self.authenticator = Authenticator(
+            accountId: configuration.accountId, root: configuration.rootCredentials, lookup: { _ in nil })
     }
 
     /// Hands the stored reservations to the invoker, recovers the queued events of an
@@ -104,8 +107,35 @@ public final class ControlAPI: HTTPHandler {
         let context = RequestContext(
             request: request, accountId: configuration.accountId, defaultRegion: configuration.defaultRegion)
         Task {
-            responder.respond(await self.route(request, context))
+            responder.respond(await self.authenticateAndRoute(request, context))
         }
+    }
+
+    /// Verifies the request's signature (off the event loop: it hashes the whole body), then routes it.
+    private func authenticateAndRoute(_ request: HTTPRequest, _ context: RequestContext) async -> HTTPResponse {
+        if request.method == "GET", request.path.hasPrefix("/_swiftlet/code/") {
+            return route(codeDownload: request)
+        }
+        let wire = WireProtocol(request)
+        do {
+            let caller = try authenticator.authenticate(request, as: wire)
+            return await route(request, context, caller)
+        } catch {
+            return error.response(wire, requestId: context.requestId)
+        }
+    }
+
+    /// Code downloads carry their own presigned signature (GetFunction's `Code.Location`).
+    private func route(codeDownload request: HTTPRequest) -> HTTPResponse {
+        let segments = request.path.split(separator: "/").map { String($0).percentDecoded }
+        guard segments.count == 4 else {
+            return AWSError(status: 404, code: "ResourceNotFoundException", message: "No such code object")
+                .restResponse(requestId: UUID().uuidString.lowercased())
+        }
+        if let refusal = lambda.signer.refusal(for: request) {
+            return refusal
+        }
+        return lambda.downloadCode(name: segments[2], file: segments[3])
     }
 
     public func maximumBodyBytes(method: String, target: String, headers: HTTPHeaders) -> Int? {
@@ -131,17 +161,11 @@ public final class ControlAPI: HTTPHandler {
         .restResponse(requestId: requestId)
     }
 
-    private func route(_ request: HTTPRequest, _ context: RequestContext) async -> HTTPResponse {
+    private func route(_ request: HTTPRequest, _ context: RequestContext, _ caller: Caller) async -> HTTPResponse {
         if let target = request.headers["X-Amz-Target"], target.hasPrefix("Logs_20140328.") {
             return logs.handle(operation: String(target.dropFirst("Logs_20140328.".count)), request, context)
         }
         let segments = request.path.split(separator: "/").map { String($0).percentDecoded }
-        if segments.count == 4, segments[0] == "_swiftlet", segments[1] == "code", request.method == "GET" {
-            if let refusal = lambda.signer.refusal(for: request) {
-                return refusal
-            }
-            return lambda.downloadCode(name: segments[2], file: segments[3])
-        }
         let query = parseQuery(request.query)
         guard let (operation, parameters) = Self.match(method: request.method, segments: segments, query: query) else {
             return AWSError(status: 404, code: "UnknownOperationException", message: "Unknown operation")
