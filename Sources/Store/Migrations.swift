@@ -107,6 +107,16 @@ enum Migrations {
             reserved INTEGER NOT NULL
         ) WITHOUT ROWID;
         """,
+        // 5: resource-based policies of functions, one document per function and qualifier.
+        """
+        CREATE TABLE function_policies (
+            function_name TEXT NOT NULL,
+            qualifier TEXT NOT NULL,
+            document TEXT NOT NULL,
+            revision_id TEXT NOT NULL,
+            PRIMARY KEY (function_name, qualifier)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings `database` up to the newest schema in one transaction, so a crash part way

@@ -56,7 +56,12 @@ extension SQLiteStore {
     @discardableResult
     public func deleteAlias(functionName: String, name: String) throws(StoreError) -> Bool {
         try withDatabase { database throws(StoreError) in
-            try database.run("DELETE FROM aliases WHERE function_name = ? AND name = ?", [functionName, name]) > 0
+            try database.transaction { () throws(StoreError) -> Bool in
+                try database.run(
+                    "DELETE FROM function_policies WHERE function_name = ? AND qualifier = ?", [functionName, name])
+                return try database.run(
+                    "DELETE FROM aliases WHERE function_name = ? AND name = ?", [functionName, name]) > 0
+            }
         }
     }
 }

@@ -114,7 +114,11 @@ extension SQLiteStore {
     public func deleteFunctionVersion(named name: String, version: String) throws(StoreError) -> Bool {
         try withDatabase { database throws(StoreError) in
             invalidateCache(name)
-            return try database.run("DELETE FROM functions WHERE name = ? AND version = ?", [name, version]) > 0
+            return try database.transaction { () throws(StoreError) -> Bool in
+                try database.run(
+                    "DELETE FROM function_policies WHERE function_name = ? AND qualifier = ?", [name, version])
+                return try database.run("DELETE FROM functions WHERE name = ? AND version = ?", [name, version]) > 0
+            }
         }
     }
 

@@ -72,6 +72,7 @@ extension SQLiteStore {
     static func deleteFunctionDependents(_ database: SQLiteDatabase, name: String) throws(StoreError) {
         try database.run("DELETE FROM aliases WHERE function_name = ?", [name])
         try database.run("DELETE FROM function_tags WHERE function_name = ?", [name])
+        try database.run("DELETE FROM function_policies WHERE function_name = ?", [name])
         try database.run(
             "DELETE FROM version_counters WHERE kind = ? AND name = ?", [functionCounterKind, name])
     }

@@ -3,7 +3,7 @@
 /// Every method that changes state has committed it durably when it returns, so a
 /// caller may acknowledge the change (a 2xx) at once. Methods are synchronous and
 /// short; implementations are safe to call from any thread.
-public protocol Store: Sendable, FunctionVersionStore, AliasStore, TagStore, LayerStore {
+public protocol Store: Sendable, FunctionVersionStore, AliasStore, TagStore, LayerStore, FunctionPolicyStore {
     // MARK: Functions
 
     /// Stores a new function version. Throws `.conflict` when that name and version exist.

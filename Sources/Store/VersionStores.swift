@@ -66,3 +66,21 @@ public protocol LayerStore: Sendable {
     @discardableResult
     func deleteLayerVersion(layerName: String, version: Int) throws(StoreError) -> Bool
 }
+
+/// Resource-based policies of functions (AddPermission, GetPolicy, RemovePermission).
+///
+/// A function has one policy per qualifier: the unqualified function (`""`), and each
+/// version or alias. Deleting the function, or that version, deletes its policies.
+public protocol FunctionPolicyStore: Sendable {
+    /// The policy document and its revision id, or nil when there is none.
+    func functionPolicy(functionName: String, qualifier: String) throws(StoreError)
+        -> (document: String, revisionId: String)?
+
+    /// Replaces the policy, or deletes it when `document` is nil.
+    ///
+    /// - Parameter expectedRevisionId: When given, the change happens only if the stored policy
+    ///   still has this revision, else `.preconditionFailed`.
+    func setFunctionPolicy(
+        functionName: String, qualifier: String, document: String?, revisionId: String, expectedRevisionId: String?
+    ) throws(StoreError)
+}
