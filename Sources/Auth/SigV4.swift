@@ -88,7 +88,7 @@ public enum SigV4 {
     public static func canonicalRequest(_ request: Request, signedHeaders: Set<String>) -> String {
         let headers = Dictionary(
             request.headers.filter { signedHeaders.contains($0.name.lowercased()) }
-                .map { ($0.name.lowercased(), collapseWhitespace($0.value)) },
+                .map { ($0.name.lowercased(), canonicalValue($0.value)) },
             uniquingKeysWith: { first, second in first + "," + second })
         let names = headers.keys.sorted()
         return [
@@ -101,12 +101,22 @@ public enum SigV4 {
         ].joined(separator: "\n")
     }
 
-    /// Non-S3 services encode each path segment once more, so `%3A` in an ARN becomes `%253A`.
+    /// The path as non-S3 services sign it: normalized, then each segment encoded once more, so `%3A` in an
+    /// ARN becomes `%253A`.
+    ///
+    /// Normalizing drops empty and `.` segments and lets `..` remove the segment before it (RFC 3986's
+    /// dot-segment removal, with `//` collapsed as AWS's suite and SDKs do); a trailing slash stays.
     static func canonicalURI(_ path: String) -> String {
-        guard !path.isEmpty else { return "/" }
-        return path.split(separator: "/", omittingEmptySubsequences: false)
-            .map { uriEncode(String($0)) }
-            .joined(separator: "/")
+        var segments: [Substring] = []
+        for segment in path.split(separator: "/") {
+            switch segment {
+            case ".": continue
+            case "..": _ = segments.popLast()
+            default: segments.append(segment)
+            }
+        }
+        let trailingSlash = path.hasSuffix("/") && !segments.isEmpty ? "/" : ""
+        return "/" + segments.map { uriEncode(String($0)) }.joined(separator: "/") + trailingSlash
     }
 
     static func canonicalQuery(_ query: String) -> String {
@@ -135,6 +145,15 @@ public enum SigV4 {
             }
         }
         return result
+    }
+
+    /// A header value as SigV4 signs it: each line of a folded (multi-line) value trimmed, with its runs of
+    /// spaces collapsed, and the lines joined with commas as if they were repeated fields.
+    private static func canonicalValue(_ value: String) -> String {
+        value.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
+            .map { collapseWhitespace(String($0)) }
+            .filter { !$0.isEmpty }
+            .joined(separator: ",")
     }
 
     private static func collapseWhitespace(_ value: String) -> String {
