@@ -117,6 +117,12 @@ public final class ControlAPI: HTTPHandler {
             return route(codeDownload: request)
         }
         let wire = WireProtocol(request)
+        // The signature covers the normalized path; routing sees the raw one. Refuse the paths where they differ.
+        let segments = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        if segments.dropLast().contains(where: \.isEmpty) || segments.contains(where: { $0 == "." || $0 == ".." }) {
+            return AWSError(status: 400, code: "InvalidRequestException", message: "The request path is not canonical")
+                .response(wire, requestId: context.requestId)
+        }
         do {
             let caller = try authenticator.authenticate(request, as: wire)
             return await route(request, context, caller)
@@ -222,6 +228,11 @@ public final class ControlAPI: HTTPHandler {
         case "GetRuntimeManagementConfig": return try lambda.getRuntimeManagementConfig(request, context, name: name)
         case "PutFunctionRecursionConfig": return try lambda.putFunctionRecursionConfig(request, context, name: name)
         case "GetFunctionRecursionConfig": return try lambda.getFunctionRecursionConfig(request, context, name: name)
+        case "AddPermission": return try lambda.addPermission(request, context, name: name)
+        case "RemovePermission":
+            return try lambda.removePermission(
+                request, context, name: name, statementId: parameters["StatementId"] ?? "")
+        case "GetPolicy": return try lambda.getPolicy(request, context, name: name)
         case "PutFunctionConcurrency": return try concurrency.put(request, context, name: name)
         case "GetFunctionConcurrency": return try concurrency.get(context, name: name)
         case "DeleteFunctionConcurrency": return try concurrency.delete(context, name: name)

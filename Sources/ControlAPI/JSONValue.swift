@@ -58,6 +58,11 @@ public enum JSONValue: Sendable, Equatable {
         return Array(data)
     }
 
+    /// `serialized()` as a string.
+    public func serializedString() -> String {
+        String(decoding: serialized(), as: UTF8.self)
+    }
+
     public subscript(key: String) -> JSONValue? {
         if case .object(let members) = self { return members[key] }
         return nil

@@ -1,5 +1,7 @@
 extension SQLiteStore {
-    public func functionPolicy(functionName: String, qualifier: String) throws(StoreError)
+    public func functionPolicy(
+        functionName: String, qualifier: String
+    ) throws(StoreError)
         -> (document: String, revisionId: String)?
     {
         try withDatabase { database throws(StoreError) in
