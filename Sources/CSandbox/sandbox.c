@@ -65,7 +65,11 @@ static int listen_on_loopback(int port, int *listener) {
 }
 
 int swiftlet_netns_listener(int port, int *listener, int *netns, const char **step) {
-    *listener = -1;
+    return swiftlet_netns_listeners(&port, 1, listener, netns, step);
+}
+
+int swiftlet_netns_listeners(const int *ports, int count, int *listeners, int *netns, const char **step) {
+    for (int index = 0; index < count; index++) listeners[index] = -1;
     *netns = -1;
     int original = open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC);
     if (original < 0) {
@@ -82,8 +86,8 @@ int swiftlet_netns_listener(int port, int *listener, int *netns, const char **st
     }
     int result = bring_loopback_up();
     *step = "bring up lo";
-    if (result == 0) {
-        result = listen_on_loopback(port, listener);
+    for (int index = 0; result == 0 && index < count; index++) {
+        result = listen_on_loopback(ports[index], &listeners[index]);
         *step = "listen on 127.0.0.1 in the new namespace";
     }
     if (result == 0) {
@@ -100,9 +104,11 @@ int swiftlet_netns_listener(int port, int *listener, int *netns, const char **st
     }
     close(original);
     if (result != 0) {
-        if (*listener >= 0) close(*listener);
+        for (int index = 0; index < count; index++) {
+            if (listeners[index] >= 0) close(listeners[index]);
+            listeners[index] = -1;
+        }
         if (*netns >= 0) close(*netns);
-        *listener = -1;
         *netns = -1;
     }
     return result;

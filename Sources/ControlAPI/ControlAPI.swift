@@ -45,6 +45,7 @@ public final class ControlAPI: HTTPHandler {
     private let concurrencyStore: any ConcurrencyStore
     private let ready: @Sendable () -> Bool
     private let authenticator: Authenticator
+    private let authorizer: Authorizer
     /// The asynchronous invocation queue behind `InvocationType: Event` and InvokeAsync.
     public let asyncQueue: AsyncQueue
     private let invoker: Invoker
@@ -77,6 +78,8 @@ public final class ControlAPI: HTTPHandler {
         self.ready = ready
         self.authenticator = Authenticator(
             accountId: configuration.accountId, root: configuration.rootCredentials, lookup: { _ in nil })
+        self.authorizer = Authorizer(
+            identityPolicies: { _ in [] }, audit: AuditLog(path: configuration.dataDirectory + "/audit.log"))
     }
 
     /// Hands the stored reservations to the invoker, recovers the queued events of an
@@ -127,6 +130,11 @@ public final class ControlAPI: HTTPHandler {
             let caller = try authenticator.authenticate(request, as: wire)
             return await route(request, context, caller)
         } catch {
+            let claimed = SigV4Verifier.claimedAccessKeyId(
+                SigV4.Request(
+                    method: request.method, path: String(request.path), query: String(request.query),
+                    headers: request.headers.fields, body: []))
+            authorizer.recordRefusal(claimedAccessKeyId: claimed, error: error, requestId: context.requestId)
             return error.response(wire, requestId: context.requestId)
         }
     }
@@ -169,7 +177,15 @@ public final class ControlAPI: HTTPHandler {
 
     private func route(_ request: HTTPRequest, _ context: RequestContext, _ caller: Caller) async -> HTTPResponse {
         if let target = request.headers["X-Amz-Target"], target.hasPrefix("Logs_20140328.") {
-            return logs.handle(operation: String(target.dropFirst("Logs_20140328.".count)), request, context)
+            let operation = String(target.dropFirst("Logs_20140328.".count))
+            do {
+                let (action, resource) = LogsService.authorization(operation: operation, request, context)
+                try authorizer.authorize(
+                    caller, action: action, resource: resource, wire: .json, requestId: context.requestId)
+            } catch {
+                return error.jsonProtocolResponse(requestId: context.requestId)
+            }
+            return logs.handle(operation: operation, request, context)
         }
         let segments = request.path.split(separator: "/").map { String($0).percentDecoded }
         let query = parseQuery(request.query)
@@ -178,9 +194,41 @@ public final class ControlAPI: HTTPHandler {
                 .restResponse(requestId: context.requestId)
         }
         do {
+            try authorizeLambda(operation, parameters, query, request, context, caller)
             return try await perform(operation, parameters, request, context)
         } catch {
             return error.restResponse(requestId: context.requestId)
+        }
+    }
+
+    /// IAM's check for a Lambda operation: its action on its resource, with the function's own policy,
+    /// and `iam:PassRole` on the execution role a request hands to a function.
+    private func authorizeLambda(
+        _ operation: String, _ parameters: [String: String], _ query: [String: String], _ request: HTTPRequest,
+        _ context: RequestContext, _ caller: Caller
+    ) throws(AWSError) {
+        var (action, resource) = LambdaActions.authorization(
+            operation: operation, parameters: parameters, query: query, context: context)
+        var body: [String: JSONValue]?
+        if operation == "CreateFunction" || operation == "UpdateFunctionConfiguration" {
+            body = (try? JSONValue.parse(request.body))?.objectValue
+        }
+        if operation == "CreateFunction", let name = body?["FunctionName"]?.stringValue {
+            resource = LambdaActions.functionArn(name, qualifier: nil, context)
+        }
+        var resourcePolicy: String?
+        if caller.principal.kind != .root, resource.contains(":function:"),
+            let function = parameters["FunctionName"].flatMap(FunctionReference.init(parsing:))
+        {
+            resourcePolicy = lambda.resourcePolicy(
+                functionName: function.name, qualifier: query["Qualifier"] ?? function.qualifier)
+        }
+        try authorizer.authorize(
+            caller, action: action, resource: resource, resourcePolicy: resourcePolicy, wire: .rest,
+            requestId: context.requestId)
+        if let role = body?["Role"]?.stringValue {
+            try authorizer.authorize(
+                caller, action: "iam:PassRole", resource: role, wire: .rest, requestId: context.requestId)
         }
     }
 

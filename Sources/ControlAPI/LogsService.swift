@@ -6,6 +6,21 @@ import Store
 struct LogsService: Sendable {
     let store: any Store
 
+    /// The IAM action and resource of a Logs operation: the log group, or the stream for GetLogEvents.
+    static func authorization(
+        operation: String, _ request: HTTPRequest, _ context: RequestContext
+    ) -> (action: String, resource: String) {
+        let document = (try? JSONValue.parse(request.body))?.objectValue ?? [:]
+        let groups = "arn:aws:logs:\(context.region):\(context.accountId):log-group:"
+        guard let group = document["logGroupName"]?.stringValue else {
+            return ("logs:\(operation)", groups + "*")
+        }
+        if operation == "GetLogEvents", let stream = document["logStreamName"]?.stringValue {
+            return ("logs:\(operation)", groups + "\(group):log-stream:\(stream)")
+        }
+        return ("logs:\(operation)", groups + "\(group):*")
+    }
+
     func handle(operation: String, _ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse {
         do {
             let reader = try LambdaService.reader(request)

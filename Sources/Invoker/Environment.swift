@@ -42,6 +42,10 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     private let endpoint = RuntimeEndpoint()
     private let onRelease: (Environment) -> Void
     private var server: HTTPServer?
+    /// Answers the AWS APIs inside the environment's network namespace.
+    private var awsEndpointServer: HTTPServer?
+    /// When the environment's role credentials expire; nil when it has none.
+    private(set) var credentialsExpiration: Date?
     private var process: LaunchedProcess?
     private var watchers: [DescriptorWatcher] = []
     private var partialLines: [Int32: [UInt8]] = [:]
@@ -108,6 +112,13 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             // Created inside the environment's namespace, served by this loop.
             server = try HTTPServer(onLoop: loop, adopting: listener, handler: endpoint)
         }
+        if let listener = launched.awsEndpointListener {
+            if let handler = configuration.awsAccess?.currentHandler {
+                awsEndpointServer = try HTTPServer(onLoop: loop, adopting: listener, handler: handler)
+            } else {
+                close(listener)
+            }
+        }
         initTimer = loop.scheduleTimer(after: configuration.initTimeout) { [weak self] in
             self?.initTimedOut()
         }
@@ -134,6 +145,12 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
                 requestId: request.requestId, payload: request.payload, deadlineMilliseconds: deadline,
                 invokedFunctionArn: target.invokedFunctionArn, traceId: Self.traceId(),
                 clientContext: request.clientContext, cognitoIdentity: request.cognitoIdentity))
+    }
+
+    /// Whether the role credentials, if any, stay valid for at least `seconds` more.
+    func credentialsOutlast(seconds: Int) -> Bool {
+        guard let credentialsExpiration else { return true }
+        return credentialsExpiration.timeIntervalSinceNow > Double(seconds)
     }
 
     func markRetired() {
@@ -344,6 +361,7 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         cancelInitTimer()
         endpoint.shutDown()
         server?.close()
+        awsEndpointServer?.close()
         if let process {
             // A frozen process cannot act on SIGKILL until it is thawed.
             thaw()
@@ -438,7 +456,8 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             layersDirectory: target.layersDirectory, extraReadOnly: configuration.sandboxBinds,
             memoryMegabytes: function.memoryMegabytes,
             ephemeralStorageMegabytes: function.ephemeralStorageMegabytes,
-            scratchDirectory: configuration.sandboxScratchDirectory)
+            scratchDirectory: configuration.sandboxScratchDirectory,
+            awsEndpointPort: configuration.awsAccess == nil ? nil : SandboxSpec.awsEndpointPort)
     }
 
     private func launchSpec(runtimeAPIPort: Int, sandbox: SandboxSpec?) -> LaunchSpec {
@@ -473,6 +492,14 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             "PYTHONUNBUFFERED": "1",
         ]
         environment.merge(reserved) { _, platform in platform }
+        if let access = configuration.awsAccess, let credentials = access.issue(function) {
+            environment["AWS_ACCESS_KEY_ID"] = credentials.accessKeyId
+            environment["AWS_SECRET_ACCESS_KEY"] = credentials.secretAccessKey
+            environment["AWS_SESSION_TOKEN"] = credentials.sessionToken
+            environment["AWS_ENDPOINT_URL"] =
+                sandbox == nil ? access.hostEndpoint : "http://127.0.0.1:\(SandboxSpec.awsEndpointPort)"
+            credentialsExpiration = credentials.expiration
+        }
         if jsonLogs {
             // The runtime client writes JSON records at or above this level, as AWS's do.
             environment["AWS_LAMBDA_LOG_FORMAT"] = "JSON"

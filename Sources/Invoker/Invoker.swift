@@ -114,7 +114,12 @@ public final class Invoker: @unchecked Sendable {
             // Without a mount namespace there is no private /opt to show the layers at.
             return completion(.failure(Self.layersNeedSandbox))
         }
-        if let environment = idle[target.poolKey]?.popLast() {
+        while let environment = idle[target.poolKey]?.popLast() {
+            guard environment.credentialsOutlast(seconds: target.function.timeoutSeconds + 60) else {
+                // Its role credentials could expire mid-invocation: the next environment gets fresh ones.
+                environment.terminate()
+                continue
+            }
             environment.run(request) { completion(.success($0)) }
             return
         }
@@ -204,9 +209,13 @@ public final class Invoker: @unchecked Sendable {
     private func reapIdle() {
         let now = ContinuousClock.now
         for (key, pool) in idle {
-            let expired = pool.filter { now - $0.lastUsed > configuration.idleTimeout }
+            let isExpired = { (environment: Environment) in
+                now - environment.lastUsed > self.configuration.idleTimeout
+                    || !environment.credentialsOutlast(seconds: environment.target.function.timeoutSeconds + 60)
+            }
+            let expired = pool.filter(isExpired)
             guard !expired.isEmpty else { continue }
-            idle[key] = pool.filter { now - $0.lastUsed <= configuration.idleTimeout }
+            idle[key] = pool.filter { !isExpired($0) }
             for environment in expired {
                 environment.terminate()
             }

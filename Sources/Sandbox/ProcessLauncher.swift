@@ -49,6 +49,8 @@ public struct LaunchedProcess: Sendable {
     /// A socket listening on the Runtime API's port inside the environment's
     /// own network namespace, for the caller to serve; nil without one.
     public let runtimeAPIListener: Int32?
+    /// A socket listening on the AWS endpoint's port inside the namespace; nil without one.
+    public let awsEndpointListener: Int32?
     /// The environment's cgroup; nil for a plain process.
     public let cgroup: EnvironmentCgroup?
     /// A second pidfd, kept for reaping off the event loop at release.
@@ -58,12 +60,13 @@ public struct LaunchedProcess: Sendable {
 
     init(
         pid: pid_t, exitDescriptor: Int32, outputDescriptors: [Int32], runtimeAPIListener: Int32? = nil,
-        cgroup: EnvironmentCgroup? = nil, reapDescriptor: Int32, exitStatusFromBubblewrap: Bool = false
+        awsEndpointListener: Int32? = nil, cgroup: EnvironmentCgroup? = nil, reapDescriptor: Int32, exitStatusFromBubblewrap: Bool = false
     ) {
         self.pid = pid
         self.exitDescriptor = exitDescriptor
         self.outputDescriptors = outputDescriptors
         self.runtimeAPIListener = runtimeAPIListener
+        self.awsEndpointListener = awsEndpointListener
         self.cgroup = cgroup
         self.reapDescriptor = reapDescriptor
         self.exitStatusFromBubblewrap = exitStatusFromBubblewrap

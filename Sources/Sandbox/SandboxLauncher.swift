@@ -51,16 +51,17 @@ enum SandboxLauncher {
     private static func launch(
         _ spec: LaunchSpec, sandbox: SandboxSpec, filter: SeccompFilter, scope: inout LaunchScope
     ) throws(SandboxError) -> LaunchedProcess {
-        // 3. The network namespace with the Runtime API's socket already listening in it.
+        // 3. The network namespace with the Runtime API's socket (and the AWS endpoint's) listening in it.
         var netns: Int32 = -1
         if let port = sandbox.runtimeAPIPort {
-            var listener: Int32 = -1
+            let ports = [Int32(port)] + (sandbox.awsEndpointPort.map { [Int32($0)] } ?? [])
+            var listeners = [Int32](repeating: -1, count: ports.count)
             var step: UnsafePointer<CChar>?
-            let result = swiftlet_netns_listener(Int32(port), &listener, &netns, &step)
+            let result = swiftlet_netns_listeners(ports, Int32(ports.count), &listeners, &netns, &step)
             guard result == 0 else {
                 throw SandboxError(step: step.map { String(cString: $0) } ?? "network namespace", errno: result)
             }
-            scope.listener = listener
+            scope.listeners = listeners
             scope.closeAfterSpawn.append(netns)
         }
 
@@ -109,12 +110,13 @@ enum SandboxLauncher {
         guard exitDescriptor >= 0 else { throw SandboxError(step: "pidfd_open", errno: errno) }
         _ = swiftlet_set_cloexec(exitDescriptor)
         let reapDescriptor = fcntl(exitDescriptor, F_DUPFD_CLOEXEC, 0)
-        let listener = scope.listener
-        scope.listener = -1
+        let listeners = scope.listeners
+        scope.listeners = []
         scope.pid = nil
         return LaunchedProcess(
             pid: pid, exitDescriptor: exitDescriptor, outputDescriptors: [stdout.read, stderr.read],
-            runtimeAPIListener: listener >= 0 ? listener : nil, cgroup: scope.cgroup,
+            runtimeAPIListener: listeners.first, awsEndpointListener: listeners.dropFirst().first,
+            cgroup: scope.cgroup,
             reapDescriptor: reapDescriptor, exitStatusFromBubblewrap: true)
     }
 
@@ -199,7 +201,8 @@ enum SandboxLauncher {
 /// What a launch has made so far, so that a failure can undo exactly that.
 private struct LaunchScope {
     let cgroup: EnvironmentCgroup
-    var listener: Int32 = -1
+    /// The Runtime API's listening socket, then the AWS endpoint's when there is one.
+    var listeners: [Int32] = []
     var pid: pid_t?
     var closeAfterSpawn: [Int32] = []
     var readEnds: [Int32] = []
@@ -242,7 +245,7 @@ private struct LaunchScope {
     mutating func abandon() {
         closeAll()
         for descriptor in readEnds { close(descriptor) }
-        if listener >= 0 {
+        for listener in listeners {
             close(listener)
         }
         if let pid {

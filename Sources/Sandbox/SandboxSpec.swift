@@ -27,6 +27,9 @@ public struct SandboxSpec: Sendable, Equatable {
     /// The port the Runtime API listens on inside the environment's own network
     /// namespace; nil shares the server's network (no network isolation).
     public var runtimeAPIPort: Int?
+    /// A second port listening inside the namespace, where the server answers the AWS APIs
+    /// (`AWS_ENDPOINT_URL`), so a function reaches Swiftlet without reaching the host's loopback.
+    public var awsEndpointPort: Int?
     /// The unprivileged user and group the runtime runs as, on the host too.
     public var uid: UInt32
     public var gid: UInt32
@@ -35,8 +38,8 @@ public struct SandboxSpec: Sendable, Equatable {
         codeDirectory: String, runtimeDirectory: String?, layersDirectory: String? = nil,
         extraReadOnly: [ReadOnlyBind] = [], memoryMegabytes: Int, ephemeralStorageMegabytes: Int,
         scratchDirectory: String? = nil, pidsLimit: Int = 1024,
-        runtimeAPIPort: Int? = SandboxSpec.runtimeAPIPort, uid: UInt32 = SandboxSpec.sandboxUser,
-        gid: UInt32 = SandboxSpec.sandboxUser
+        runtimeAPIPort: Int? = SandboxSpec.runtimeAPIPort, awsEndpointPort: Int? = nil,
+        uid: UInt32 = SandboxSpec.sandboxUser, gid: UInt32 = SandboxSpec.sandboxUser
     ) {
         self.codeDirectory = codeDirectory
         self.runtimeDirectory = runtimeDirectory
@@ -47,6 +50,7 @@ public struct SandboxSpec: Sendable, Equatable {
         self.scratchDirectory = scratchDirectory
         self.pidsLimit = pidsLimit
         self.runtimeAPIPort = runtimeAPIPort
+        self.awsEndpointPort = awsEndpointPort
         self.uid = uid
         self.gid = gid
     }
@@ -57,6 +61,8 @@ public struct SandboxSpec: Sendable, Equatable {
     public static let runtimeRoot = "/var/runtime"
     /// Where the merged layers are inside, as on AWS.
     public static let layersRoot = "/opt"
+    /// Where the AWS APIs are answered inside an environment that asks for them.
+    public static let awsEndpointPort = 9002
     /// The Runtime API's address inside, as on AWS.
     public static let runtimeAPIPort = 9001
     /// The host uid and gid sandboxes run as; no host account needs to exist.

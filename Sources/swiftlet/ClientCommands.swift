@@ -138,9 +138,11 @@ enum ClientCommands {
 
 /// Calls a Swiftlet server and turns AWS error documents into readable errors.
 ///
-/// Requests are SigV4-signed with the first credentials found: `AWS_ACCESS_KEY_ID` /
-/// `AWS_SECRET_ACCESS_KEY`, then `SWIFTLET_ROOT_ACCESS_KEY_ID` / `SWIFTLET_ROOT_SECRET_ACCESS_KEY`,
-/// then `./swiftlet-data/credentials` (the file `swiftlet serve` writes).
+/// Requests are SigV4-signed with the first credentials found, where AWS's tools look:
+/// `AWS_ACCESS_KEY_ID` / `AWS_SECRET_ACCESS_KEY` (and `AWS_SESSION_TOKEN`); then the profile
+/// `AWS_PROFILE` (default `default`) of the shared credentials file (`AWS_SHARED_CREDENTIALS_FILE`,
+/// default `~/.aws/credentials`); then `SWIFTLET_ROOT_ACCESS_KEY_ID` / `SWIFTLET_ROOT_SECRET_ACCESS_KEY`;
+/// then `./swiftlet-data/credentials`, the root credentials file `swiftlet serve` writes.
 struct APIClient {
     let client: HTTPClient
     let endpoint: String
@@ -160,18 +162,25 @@ struct APIClient {
         self.credentials = Self.findCredentials(environment)
     }
 
-    private static func findCredentials(_ environment: [String: String]) -> Credentials? {
+    static func findCredentials(_ environment: [String: String]) -> Credentials? {
         if let key = environment["AWS_ACCESS_KEY_ID"], let secret = environment["AWS_SECRET_ACCESS_KEY"] {
             return Credentials(
                 accessKeyId: key, secretAccessKey: secret, sessionToken: environment["AWS_SESSION_TOKEN"])
+        }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        let shared = environment["AWS_SHARED_CREDENTIALS_FILE"] ?? home + "/.aws/credentials"
+        if let text = try? String(contentsOfFile: shared, encoding: .utf8),
+            let found = CredentialsFile(parsing: text).credentials(profile: environment["AWS_PROFILE"] ?? "default")
+        {
+            return found
         }
         if let key = environment["SWIFTLET_ROOT_ACCESS_KEY_ID"],
             let secret = environment["SWIFTLET_ROOT_SECRET_ACCESS_KEY"]
         {
             return Credentials(accessKeyId: key, secretAccessKey: secret)
         }
-        return RootCredentials.parse(file: "swiftlet-data/credentials")
-            .map { Credentials(accessKeyId: $0.accessKeyId, secretAccessKey: $0.secretAccessKey) }
+        return (try? String(contentsOfFile: "swiftlet-data/credentials", encoding: .utf8))
+            .flatMap { CredentialsFile(parsing: $0).credentials() }
     }
 
     func call(

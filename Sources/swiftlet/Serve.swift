@@ -185,32 +185,29 @@ struct RootCredentials {
             return RootCredentials(accessKeyId: key, secretAccessKey: secret)
         }
         let path = dataDirectory + "/credentials"
-        if let text = try? String(contentsOfFile: path, encoding: .utf8), let parsed = parse(text) {
-            return parsed
+        if let text = try? String(contentsOfFile: path, encoding: .utf8),
+            let parsed = CredentialsFile(parsing: text).credentials()
+        {
+            return RootCredentials(accessKeyId: parsed.accessKeyId, secretAccessKey: parsed.secretAccessKey)
         }
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567")
         let key = "AKIA" + String(SecureRandom.bytes(count: 16).map { alphabet[Int($0) % alphabet.count] })
         let secret = Data(SecureRandom.bytes(count: 30)).base64EncodedString()
         let text = "[default]\naws_access_key_id = \(key)\naws_secret_access_key = \(secret)\n"
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
-        chmod(path, 0o600)
+        try writePrivately(text, to: path)
         return RootCredentials(accessKeyId: key, secretAccessKey: secret)
     }
 
-    /// Reads a credentials file written by `load`, if there is one.
-    static func parse(file path: String) -> RootCredentials? {
-        (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { parse($0) }
-    }
-
-    private static func parse(_ text: String) -> RootCredentials? {
-        var values: [String: String] = [:]
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
-            if parts.count == 2 {
-                values[parts[0]] = parts[1]
-            }
+    /// Writes `text` to a new file created with mode 0600, so the secret is never readable by others.
+    private static func writePrivately(_ text: String, to path: String) throws {
+        let descriptor = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o600)
+        guard descriptor >= 0 else {
+            throw UsageError("cannot create \(path): \(String(cString: strerror(errno)))")
         }
-        guard let key = values["aws_access_key_id"], let secret = values["aws_secret_access_key"] else { return nil }
-        return RootCredentials(accessKeyId: key, secretAccessKey: secret)
+        defer { close(descriptor) }
+        let bytes = Array(text.utf8)
+        guard write(descriptor, bytes, bytes.count) == bytes.count, fsync(descriptor) == 0 else {
+            throw UsageError("cannot write \(path): \(String(cString: strerror(errno)))")
+        }
     }
 }

@@ -581,7 +581,7 @@ def initialize(client, handler_name, json_format=False):
 
 def _setup_sys_path():
     """Puts the function's code first on sys.path, then the layers' Python directories,
-    and moves this runtime's own directory to the end."""
+    and moves this runtime's own directory, then its SDK, to the end."""
     runtime_dir = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [p for p in sys.path if os.path.abspath(p or ".") != runtime_dir]
 
@@ -593,6 +593,11 @@ def _setup_sys_path():
             first.append(layer_dir)
     sys.path[:0] = first
     sys.path.append(runtime_dir)
+    # The SDK the runtime ships (boto3) comes after the function's own code and layers,
+    # so a function that bundles its own version gets that one, as on AWS.
+    sdk_dir = os.path.join(runtime_dir, "sdk")
+    if os.path.isdir(sdk_dir):
+        sys.path.append(sdk_dir)
 
     if os.path.isdir(task_root):
         os.chdir(task_root)

@@ -13,6 +13,10 @@
 /// socket (non-blocking, close-on-exec) and a descriptor of the namespace.
 /// Returns 0, or an errno value with `*step` naming the call that failed.
 int swiftlet_netns_listener(int port, int *listener, int *netns, const char **step);
+/// A new network namespace with loopback up and one listening socket per port in
+/// `ports`, made by this thread without moving the process. On success `listeners`
+/// holds `count` descriptors and `netns` the namespace; on failure all are -1.
+int swiftlet_netns_listeners(const int *ports, int count, int *listeners, int *netns, const char **step);
 
 /// What the child does between clone and exec, in this order.
 struct swiftlet_sandbox_child {

@@ -1,0 +1,113 @@
+import Auth
+import Foundation
+import Synchronization
+
+/// Decides whether a verified caller may perform an action on a resource, with IAM's
+/// evaluation: the caller's identity policies together with the resource's own policy.
+/// Every decision goes to the audit log.
+///
+/// Root is the account itself and is allowed everything, as on AWS. Parsed policy
+/// documents are cached by their text, so a policy is parsed once, not per request.
+final class Authorizer: Sendable {
+    /// The policy documents that apply to a principal: inline and attached, in JSON.
+    typealias IdentityPolicies = @Sendable (Principal) -> [String]
+
+    private let identityPolicies: IdentityPolicies
+    private let audit: AuditLog?
+    private let parsed = Mutex<[String: PolicyDocument]>([:])
+    /// Bound on cached documents; the cache is emptied when it grows past this.
+    private static let cacheLimit = 4096
+
+    init(identityPolicies: @escaping IdentityPolicies, audit: AuditLog?) {
+        self.identityPolicies = identityPolicies
+        self.audit = audit
+    }
+
+    /// Throws AccessDenied in `wire`'s dialect unless `caller` may do `action` on `resource`.
+    ///
+    /// - Parameters:
+    ///   - resourcePolicy: The resource's own policy document, if it has one.
+    ///   - conditions: Request-specific condition keys, on top of the caller's global ones.
+    func authorize(
+        _ caller: Caller, action: String, resource: String, resourcePolicy: String? = nil,
+        conditions: [String: [String]] = [:], wire: WireProtocol, requestId: String
+    ) throws(AWSError) {
+        let (allowed, reason) = decide(
+            caller, action: action, resource: resource, resourcePolicy: resourcePolicy, conditions: conditions)
+        audit?.record(
+            AuditLog.Entry(
+                requestId: requestId, principal: caller.principal.arn, accessKeyId: caller.accessKeyId,
+                action: action, resource: resource, allowed: allowed, reason: reason))
+        guard allowed else {
+            throw AWSError(
+                status: wire == .json ? 400 : 403, code: wire == .query ? "AccessDenied" : "AccessDeniedException",
+                message: "User: \(caller.principal.arn) is not authorized to perform: \(action) on resource: "
+                    + "\(resource) because \(reason)")
+        }
+    }
+
+    /// Records an authentication failure, which never reaches a policy.
+    func recordRefusal(claimedAccessKeyId: String?, error: AWSError, requestId: String) {
+        audit?.record(
+            AuditLog.Entry(
+                requestId: requestId, principal: "anonymous", accessKeyId: claimedAccessKeyId, action: "",
+                resource: "", allowed: false, reason: error.code))
+    }
+
+    private func decide(
+        _ caller: Caller, action: String, resource: String, resourcePolicy: String?, conditions: [String: [String]]
+    ) -> (allowed: Bool, reason: String) {
+        if caller.principal.kind == .root {
+            return (true, "the caller is the account's root")
+        }
+        let identity = identityPolicies(caller.principal).compactMap { document($0, kind: .identity) }
+        let resourceDocument = resourcePolicy.flatMap { document($0, kind: .resource) }
+        let request = AuthorizationRequest(
+            principal: caller.principal, action: action, resource: resource,
+            context: Self.globalConditions(caller).merging(conditions) { _, specific in specific })
+        switch PolicyEvaluator.evaluate(request, identityPolicies: identity, resourcePolicy: resourceDocument) {
+        case .allow:
+            return (true, "a policy allows it")
+        case .explicitDeny(let source):
+            return (false, "with an explicit deny in \(source == .identity ? "an" : "a") \(source.rawValue)")
+        case .implicitDeny:
+            return (false, "no identity-based policy allows the \(action) action")
+        }
+    }
+
+    /// The `aws:` keys every request has.
+    private static func globalConditions(_ caller: Caller) -> [String: [String]] {
+        let principal = caller.principal
+        let now = Date()
+        var keys: [String: [String]] = [
+            "aws:PrincipalArn": [principal.roleArn ?? principal.arn],
+            "aws:PrincipalAccount": [principal.accountId],
+            "aws:PrincipalType": [principal.kind.rawValue],
+            "aws:userid": [principal.userId],
+            "aws:CurrentTime": [ISO8601DateFormatter().string(from: now)],
+            "aws:EpochTime": [String(Int(now.timeIntervalSince1970))],
+            "aws:SecureTransport": ["false"],
+            "aws:RequestedRegion": [caller.region],
+        ]
+        if principal.kind == .user, let name = principal.name {
+            keys["aws:username"] = [name]
+        }
+        return keys
+    }
+
+    private func document(_ text: String, kind: PolicyKind) -> PolicyDocument? {
+        let key = "\(kind)\u{0}\(text)"
+        if let cached = parsed.withLock({ $0[key] }) {
+            return cached
+        }
+        // Stored documents were validated when written; one that no longer parses grants nothing.
+        guard let document = try? PolicyDocument.parse(text, kind: kind) else { return nil }
+        parsed.withLock { cache in
+            if cache.count >= Self.cacheLimit {
+                cache.removeAll()
+            }
+            cache[key] = document
+        }
+        return document
+    }
+}
