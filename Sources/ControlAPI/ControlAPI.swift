@@ -29,7 +29,8 @@ private final class AsyncResolver: @unchecked Sendable {
 }
 
 /// Routes every request on the API listener: the Lambda REST API, CloudWatch
-/// Logs (JSON 1.1 with `X-Amz-Target`), `/health`, and code downloads.
+/// Logs (JSON 1.1 with `X-Amz-Target`), IAM and STS (the query protocol, a form
+/// `POST /` with an `Action`), `/health`, and code downloads.
 ///
 /// Operations run as tasks off the event loop; the loop only parses and writes.
 public final class ControlAPI: HTTPHandler {
@@ -43,13 +44,17 @@ public final class ControlAPI: HTTPHandler {
     private let eventInvokeConfigs: EventInvokeConfigService
     private let concurrency: ConcurrencyService
     private let concurrencyStore: any ConcurrencyStore
+    private let iam: IAMService
+    private let sts: STSService
+    private let iamStore: any IAMStore
     private let ready: @Sendable () -> Bool
     /// The asynchronous invocation queue behind `InvocationType: Event` and InvokeAsync.
     public let asyncQueue: AsyncQueue
     private let invoker: Invoker
 
     public init(
-        configuration: ControlAPIConfiguration, store: any Store & AsyncEventStore & ConcurrencyStore, invoker: Invoker,
+        configuration: ControlAPIConfiguration, store: any Store & AsyncEventStore & ConcurrencyStore & IAMStore,
+        invoker: Invoker,
         asyncConfiguration: AsyncQueueConfiguration = .init(), flushLogs: @escaping @Sendable () -> Void = {},
         ready: @escaping @Sendable () -> Bool = { true }
     ) {
@@ -73,6 +78,13 @@ public final class ControlAPI: HTTPHandler {
         self.concurrency = ConcurrencyService(
             store: store, concurrency: store, invoker: invoker, accountLimit: configuration.accountConcurrencyLimit)
         self.concurrencyStore = store
+        // WIRING (temporary): every IAM and STS action is allowed, a policy document only has to
+        // be JSON, and every trust policy lets anyone assume its role.
+        self.iam = IAMService(
+            store: store, authorize: { _, _, _ in },
+            validatePolicy: { document, _ in Self.jsonParseFailure(document) })
+        self.sts = STSService(store: store, authorize: { _, _, _ in }, trustAllows: { _, _, _ in true })
+        self.iamStore = store
         self.ready = ready
     }
 
@@ -132,6 +144,9 @@ public final class ControlAPI: HTTPHandler {
     }
 
     private func route(_ request: HTTPRequest, _ context: RequestContext) async -> HTTPResponse {
+        if let response = queryProtocolResponse(request, context) {
+            return response
+        }
         if let target = request.headers["X-Amz-Target"], target.hasPrefix("Logs_20140328.") {
             return logs.handle(operation: String(target.dropFirst("Logs_20140328.".count)), request, context)
         }
@@ -206,6 +221,48 @@ public final class ControlAPI: HTTPHandler {
                 status: 501, code: "NotImplementedException",
                 message: "Swiftlet does not implement the Lambda operation \(operation) yet.")
         }
+    }
+
+    // WIRING (temporary): IAM and STS with no signature check. The caller is the IAM user or
+    // role session whose access key id the Authorization header names, unverified, and root
+    // for any other key. The lead replaces this with the verified principal when merging Auth.
+    /// Answers a query-protocol request (`POST /`, a form body with `Action`) with STS for its
+    /// actions or an `sts` credential scope, and with IAM otherwise; nil for other requests.
+    private func queryProtocolResponse(_ request: HTTPRequest, _ context: RequestContext) -> HTTPResponse? {
+        let contentType = request.headers["Content-Type"]?.lowercased() ?? ""
+        guard request.method == "POST", request.path == "/",
+            contentType.hasPrefix("application/x-www-form-urlencoded")
+        else { return nil }
+        let fields = QueryProtocol.parseForm(request.body)
+        guard let action = fields["Action"] else { return nil }
+        let authorization = request.headers["Authorization"]
+        let caller = IAMCaller(
+            principal: wiringPrincipal(QueryProtocol.credentialAccessKeyId(authorization)),
+            requestId: context.requestId, accountId: configuration.accountId)
+        if STSService.actions.contains(action) || QueryProtocol.credentialScopeService(authorization) == "sts" {
+            return sts.handle(parameters: fields, caller: caller)
+        }
+        return iam.handle(parameters: fields, caller: caller)
+    }
+
+    // WIRING (temporary): the principal an access key id belongs to, unverified; root otherwise.
+    private func wiringPrincipal(_ accessKeyId: String?) -> Principal {
+        let account = configuration.accountId
+        guard let accessKeyId, let credential = try? iamStore.credential(accessKeyId: accessKeyId) else {
+            return .root(accountId: account)
+        }
+        switch credential.owner {
+        case .user(let name, let userId, let path):
+            return .user(name: name, userId: userId, accountId: account, path: path)
+        case .assumedRole(let role, let roleId, let rolePath, let session):
+            return .assumedRole(role: role, roleId: roleId, session: session, accountId: account, rolePath: rolePath)
+        }
+    }
+
+    // WIRING (temporary): a policy document is well-formed when it is a JSON object.
+    private static func jsonParseFailure(_ document: String) -> String? {
+        let parsed = try? JSONSerialization.jsonObject(with: Data(document.utf8))
+        return parsed is [String: Any] ? nil : "Syntax errors in policy."
     }
 
     /// The model's operations with their path templates split once, at first use.
