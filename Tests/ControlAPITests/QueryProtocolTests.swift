@@ -58,8 +58,8 @@ struct QueryProtocolTests {
         writer.close("Root")
         #expect(
             writer.text
-                == #"<Root xmlns="a&amp;b"><Name>&lt;x&gt;</Name><List><member>1</member><member>2</member></List></Root>"#
-        )
+                == #"<Root xmlns="a&amp;b"><Name>&lt;x&gt;</Name>"#
+                + "<List><member>1</member><member>2</member></List></Root>")
     }
 
     @Test("a success names the action, wraps the result and carries the request id")
