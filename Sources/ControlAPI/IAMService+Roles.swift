@@ -15,7 +15,7 @@ extension IAMService {
         let tags = request.tags("Tags")
         check.tags(tags, at: "tags")
         try check.check()
-        try Self.refuseUnsupported(request, "PermissionsBoundary", "MaxSigninSessionDuration")
+        try Self.refuseUnsupported(request, ["PermissionsBoundary", "MaxSigninSessionDuration"])
         let name = request["RoleName"] ?? ""
         let path = request["Path"] ?? "/"
         let trust = request["AssumeRolePolicyDocument"] ?? ""
@@ -72,7 +72,7 @@ extension IAMService {
         check.length(request["Description"], at: "description", max: Self.roleDescriptionMaximum)
         check.integer(request.integer("MaxSessionDuration"), at: "maxSessionDuration", Self.sessionDurationRange)
         try check.check()
-        try Self.refuseUnsupported(request, "MaxSigninSessionDuration", "ResetMaxSigninSessionDuration")
+        try Self.refuseUnsupported(request, ["MaxSigninSessionDuration", "ResetMaxSigninSessionDuration"])
         let name = request["RoleName"] ?? ""
         let target = try authorizedEntity(.role(name), "UpdateRole", caller)
         let updated = try stored { () throws(StoreError) in

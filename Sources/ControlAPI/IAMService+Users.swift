@@ -9,7 +9,7 @@ extension IAMService {
         let tags = request.tags("Tags")
         check.tags(tags, at: "tags")
         try check.check()
-        try Self.refuseUnsupported(request, "PermissionsBoundary")
+        try Self.refuseUnsupported(request, ["PermissionsBoundary"])
         let name = request["UserName"] ?? ""
         let path = request["Path"] ?? "/"
         let arn = Self.arn(caller, "user", path: path, name: name)
@@ -105,7 +105,7 @@ extension IAMService {
 
     func updateAccessKey(_ request: QueryRequest, _ caller: IAMCaller) throws(AWSError) -> XMLWriter? {
         var check = QueryValidator()
-        check.name(request["AccessKeyId"], at: "accessKeyId", min: 16, max: 128)
+        check.accessKeyId(request["AccessKeyId"], at: "accessKeyId")
         check.required(request["Status"], at: "status")
         check.oneOf(request["Status"], at: "status", ["Active", "Inactive", "Expired"])
         try check.check()
@@ -123,7 +123,7 @@ extension IAMService {
 
     func deleteAccessKey(_ request: QueryRequest, _ caller: IAMCaller) throws(AWSError) -> XMLWriter? {
         var check = QueryValidator()
-        check.name(request["AccessKeyId"], at: "accessKeyId", min: 16, max: 128)
+        check.accessKeyId(request["AccessKeyId"], at: "accessKeyId")
         try check.check()
         let id = request["AccessKeyId"] ?? ""
         let target = try accessKeyOwner(request, "DeleteAccessKey", caller)
@@ -267,10 +267,12 @@ extension IAMService {
     }
 
     /// Refuses members whose meaning Swiftlet does not implement, rather than ignoring them and
-    /// granting more than the caller asked for.
-    static func refuseUnsupported(_ request: QueryRequest, _ fields: String...) throws(AWSError) {
+    /// granting more than the caller asked for: InvalidInput, or the error `refusal` makes.
+    static func refuseUnsupported(
+        _ request: QueryRequest, _ fields: [String], refusal: (String) -> AWSError = AWSError.invalidInput
+    ) throws(AWSError) {
         for field in fields where request.fields.keys.contains(where: { $0 == field || $0.hasPrefix(field + ".") }) {
-            throw AWSError.invalidInput("Swiftlet does not support \(field).")
+            throw refusal("Swiftlet does not support \(field).")
         }
     }
 

@@ -22,13 +22,27 @@ struct QueryValidator {
         }
     }
 
-    /// A user, role, policy or session name: `[\w+=,.@-]+` (`*` when `allowsEmpty`).
-    mutating func name(_ value: String?, at member: String, min: Int = 1, max: Int, required: Bool = true) {
+    /// A user, role, policy or session name: `[\w+=,.@-]+`, or as `pattern` says when the
+    /// model states it differently (session names may be empty by pattern, `*`).
+    mutating func name(
+        _ value: String?, at member: String, min: Int = 1, max: Int, required: Bool = true,
+        pattern: String = namePattern
+    ) {
         if required { self.required(value, at: member) }
         guard let value else { return }
         validator.length(value, at: member, min: min, max: max)
         if !value.isEmpty, !value.unicodeScalars.allSatisfy(Self.isNameCharacter) {
-            pattern(value, at: member, min == 1 ? Self.namePattern : #"[\w+=,.@-]*"#)
+            self.pattern(value, at: member, pattern)
+        }
+    }
+
+    /// An access key id: 16 to 128 of `[\w]`.
+    mutating func accessKeyId(_ value: String?, at member: String) {
+        required(value, at: member)
+        guard let value else { return }
+        validator.length(value, at: member, min: 16, max: 128)
+        if !value.unicodeScalars.allSatisfy({ Self.isAlphanumeric($0) || $0 == "_" }) {
+            pattern(value, at: member, #"[\w]+"#)
         }
     }
 
@@ -150,7 +164,7 @@ struct QueryValidator {
         isAlphanumeric(scalar) || ".,+@=_-".unicodeScalars.contains(scalar)
     }
 
-    private static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
+    static func isAlphanumeric(_ scalar: Unicode.Scalar) -> Bool {
         scalar.isASCII && (scalar.properties.isAlphabetic || ("0"..."9").contains(scalar))
     }
 

@@ -85,13 +85,17 @@ public struct STSService: Sendable {
     ) throws(AWSError) -> (roleArn: String, sessionName: String, duration: Int?) {
         var check = QueryValidator()
         check.arn(request["RoleArn"], at: "roleArn")
-        check.name(request["RoleSessionName"], at: "roleSessionName", min: 2, max: 64)
+        check.name(
+            request["RoleSessionName"], at: "roleSessionName", min: 2, max: 64, pattern: #"[\w+=,.@-]*"#)
         check.integer(request.integer("DurationSeconds"), at: "durationSeconds", durationRange)
         check.length(request["ExternalId"], at: "externalId", min: 2, max: 1_224)
         try check.check()
         try IAMService.refuseUnsupported(
-            request, "Policy", "PolicyArns", "Tags", "TransitiveTagKeys", "SerialNumber", "TokenCode",
-            "SourceIdentity", "ProvidedContexts")
+            request,
+            [
+                "Policy", "PolicyArns", "Tags", "TransitiveTagKeys", "SerialNumber", "TokenCode", "SourceIdentity",
+                "ProvidedContexts",
+            ], refusal: AWSError.validationError)
         return (request["RoleArn"] ?? "", request["RoleSessionName"] ?? "", request.integer("DurationSeconds") ?? nil)
     }
 
