@@ -70,7 +70,7 @@ public struct AWSError: Error, Sendable, CustomStringConvertible {
         switch wire {
         case .rest: restResponse(requestId: requestId)
         case .json: jsonProtocolResponse(requestId: requestId)
-        case .query: restResponse(requestId: requestId)
+        case .query: queryProtocolResponse(requestId: requestId, namespace: QueryProtocol.iamNamespace)
         }
     }
 }

@@ -27,13 +27,16 @@ final class Authorizer: Sendable {
     ///
     /// - Parameters:
     ///   - resourcePolicy: The resource's own policy document, if it has one.
+    ///   - resourcePolicyKind: `.resource` for a resource-based policy, `.trust` for a role's trust policy.
     ///   - conditions: Request-specific condition keys, on top of the caller's global ones.
     func authorize(
         _ caller: Caller, action: String, resource: String, resourcePolicy: String? = nil,
-        conditions: [String: [String]] = [:], wire: WireProtocol, requestId: String
+        resourcePolicyKind: PolicyKind = .resource, conditions: [String: [String]] = [:], wire: WireProtocol,
+        requestId: String
     ) throws(AWSError) {
         let (allowed, reason) = decide(
-            caller, action: action, resource: resource, resourcePolicy: resourcePolicy, conditions: conditions)
+            caller, action: action, resource: resource, resourcePolicy: resourcePolicy.map { ($0, resourcePolicyKind) },
+            conditions: conditions)
         audit?.record(
             AuditLog.Entry(
                 requestId: requestId, principal: caller.principal.arn, accessKeyId: caller.accessKeyId,
@@ -55,13 +58,14 @@ final class Authorizer: Sendable {
     }
 
     private func decide(
-        _ caller: Caller, action: String, resource: String, resourcePolicy: String?, conditions: [String: [String]]
+        _ caller: Caller, action: String, resource: String, resourcePolicy: (text: String, kind: PolicyKind)?,
+        conditions: [String: [String]]
     ) -> (allowed: Bool, reason: String) {
         if caller.principal.kind == .root {
             return (true, "the caller is the account's root")
         }
         let identity = identityPolicies(caller.principal).compactMap { document($0, kind: .identity) }
-        let resourceDocument = resourcePolicy.flatMap { document($0, kind: .resource) }
+        let resourceDocument = resourcePolicy.flatMap { document($0.text, kind: $0.kind) }
         let request = AuthorizationRequest(
             principal: caller.principal, action: action, resource: resource,
             context: Self.globalConditions(caller).merging(conditions) { _, specific in specific })

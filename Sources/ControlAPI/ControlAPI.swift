@@ -29,7 +29,8 @@ private final class AsyncResolver: @unchecked Sendable {
 }
 
 /// Routes every request on the API listener: the Lambda REST API, CloudWatch
-/// Logs (JSON 1.1 with `X-Amz-Target`), `/health`, and code downloads.
+/// Logs (JSON 1.1 with `X-Amz-Target`), IAM and STS (the query protocol, a form
+/// `POST /` with an `Action`), `/health`, and code downloads.
 ///
 /// Operations run as tasks off the event loop; the loop only parses and writes.
 public final class ControlAPI: HTTPHandler {
@@ -44,14 +45,14 @@ public final class ControlAPI: HTTPHandler {
     private let concurrency: ConcurrencyService
     private let concurrencyStore: any ConcurrencyStore
     private let ready: @Sendable () -> Bool
-    private let authenticator: Authenticator
-    private let authorizer: Authorizer
+    private let security: Security
     /// The asynchronous invocation queue behind `InvocationType: Event` and InvokeAsync.
     public let asyncQueue: AsyncQueue
     private let invoker: Invoker
 
     public init(
-        configuration: ControlAPIConfiguration, store: any Store & AsyncEventStore & ConcurrencyStore, invoker: Invoker,
+        configuration: ControlAPIConfiguration, store: any Store & AsyncEventStore & ConcurrencyStore & IAMStore,
+        invoker: Invoker,
         asyncConfiguration: AsyncQueueConfiguration = .init(), flushLogs: @escaping @Sendable () -> Void = {},
         ready: @escaping @Sendable () -> Bool = { true }
     ) {
@@ -76,10 +77,7 @@ public final class ControlAPI: HTTPHandler {
             store: store, concurrency: store, invoker: invoker, accountLimit: configuration.accountConcurrencyLimit)
         self.concurrencyStore = store
         self.ready = ready
-        self.authenticator = Authenticator(
-            accountId: configuration.accountId, root: configuration.rootCredentials, lookup: { _ in nil })
-        self.authorizer = Authorizer(
-            identityPolicies: { _ in [] }, audit: AuditLog(path: configuration.dataDirectory + "/audit.log"))
+        self.security = Security(configuration: configuration, store: store)
     }
 
     /// Hands the stored reservations to the invoker, recovers the queued events of an
@@ -127,14 +125,14 @@ public final class ControlAPI: HTTPHandler {
                 .response(wire, requestId: context.requestId)
         }
         do {
-            let caller = try authenticator.authenticate(request, as: wire)
+            let caller = try security.authenticator.authenticate(request, as: wire)
             return await route(request, context, caller)
         } catch {
             let claimed = SigV4Verifier.claimedAccessKeyId(
                 SigV4.Request(
                     method: request.method, path: String(request.path), query: String(request.query),
                     headers: request.headers.fields, body: []))
-            authorizer.recordRefusal(claimedAccessKeyId: claimed, error: error, requestId: context.requestId)
+            security.authorizer.recordRefusal(claimedAccessKeyId: claimed, error: error, requestId: context.requestId)
             return error.response(wire, requestId: context.requestId)
         }
     }
@@ -176,11 +174,14 @@ public final class ControlAPI: HTTPHandler {
     }
 
     private func route(_ request: HTTPRequest, _ context: RequestContext, _ caller: Caller) async -> HTTPResponse {
+        if let response = security.queryResponse(request, context, caller) {
+            return response
+        }
         if let target = request.headers["X-Amz-Target"], target.hasPrefix("Logs_20140328.") {
             let operation = String(target.dropFirst("Logs_20140328.".count))
             do {
                 let (action, resource) = LogsService.authorization(operation: operation, request, context)
-                try authorizer.authorize(
+                try security.authorizer.authorize(
                     caller, action: action, resource: resource, wire: .json, requestId: context.requestId)
             } catch {
                 return error.jsonProtocolResponse(requestId: context.requestId)
@@ -223,12 +224,13 @@ public final class ControlAPI: HTTPHandler {
             resourcePolicy = lambda.resourcePolicy(
                 functionName: function.name, qualifier: query["Qualifier"] ?? function.qualifier)
         }
-        try authorizer.authorize(
+        try security.authorizer.authorize(
             caller, action: action, resource: resource, resourcePolicy: resourcePolicy, wire: .rest,
             requestId: context.requestId)
         if let role = body?["Role"]?.stringValue {
-            try authorizer.authorize(
+            try security.authorizer.authorize(
                 caller, action: "iam:PassRole", resource: role, wire: .rest, requestId: context.requestId)
+            try security.checkExecutionRole(role)
         }
     }
 
@@ -289,6 +291,11 @@ public final class ControlAPI: HTTPHandler {
                 status: 501, code: "NotImplementedException",
                 message: "Swiftlet does not implement the Lambda operation \(operation) yet.")
         }
+    }
+
+    /// Credentials for a new environment of `function`, for its execution role; nil when the role is gone.
+    public func issueFunctionCredentials(_ function: FunctionRecord) -> FunctionCredentials? {
+        security.sessions.issue(for: function)
     }
 
     /// The model's operations with their path templates split once, at first use.

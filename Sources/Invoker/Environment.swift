@@ -492,7 +492,7 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             "PYTHONUNBUFFERED": "1",
         ]
         environment.merge(reserved) { _, platform in platform }
-        if let access = configuration.awsAccess, let credentials = access.issue(function) {
+        if let access = configuration.awsAccess, let credentials = access.issue(for: function) {
             environment["AWS_ACCESS_KEY_ID"] = credentials.accessKeyId
             environment["AWS_SECRET_ACCESS_KEY"] = credentials.secretAccessKey
             environment["AWS_SESSION_TOKEN"] = credentials.sessionToken

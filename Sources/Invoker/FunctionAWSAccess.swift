@@ -27,21 +27,31 @@ public struct FunctionCredentials: Sendable {
 /// without a sandbox, the server's own address. An environment is not reused once
 /// its credentials are near expiry, so the next one starts with fresh ones.
 public final class FunctionAWSAccess: Sendable {
-    /// Issues credentials for an environment of `function`; nil gives it none.
-    let issue: @Sendable (FunctionRecord) -> FunctionCredentials?
     /// The server's own API address, for environments without a network namespace.
     let hostEndpoint: String
-    private let handler = Mutex<(any HTTPHandler)?>(nil)
+    private let connection = Mutex<Connection?>(nil)
 
-    public init(hostEndpoint: String, issue: @escaping @Sendable (FunctionRecord) -> FunctionCredentials?) {
+    private struct Connection {
+        let handler: any HTTPHandler
+        let issue: @Sendable (FunctionRecord) -> FunctionCredentials?
+    }
+
+    public init(hostEndpoint: String) {
         self.hostEndpoint = hostEndpoint
-        self.issue = issue
     }
 
-    /// The handler that answers the endpoint inside sandboxes (the Control API, made after the invoker).
-    public func serve(with handler: any HTTPHandler) {
-        self.handler.withLock { $0 = handler }
+    /// Connects the Control API, which is made after the invoker: `handler` answers the
+    /// endpoint inside sandboxes, `issue` makes credentials for an environment of a function
+    /// (nil gives it none). Until then, environments get neither.
+    public func connect(
+        handler: any HTTPHandler, issue: @escaping @Sendable (FunctionRecord) -> FunctionCredentials?
+    ) {
+        connection.withLock { $0 = Connection(handler: handler, issue: issue) }
     }
 
-    var currentHandler: (any HTTPHandler)? { handler.withLock { $0 } }
+    var currentHandler: (any HTTPHandler)? { connection.withLock { $0?.handler } }
+
+    func issue(for function: FunctionRecord) -> FunctionCredentials? {
+        connection.withLock { $0?.issue }?(function)
+    }
 }

@@ -117,6 +117,91 @@ enum Migrations {
             PRIMARY KEY (function_name, qualifier)
         ) WITHOUT ROWID;
         """,
+        // 6: IAM users, access keys, roles, managed and inline policies, attachments, and the
+        // temporary credentials of role sessions. Names compare ignoring case, as in IAM.
+        """
+        CREATE TABLE iam_users (
+            name TEXT NOT NULL COLLATE NOCASE PRIMARY KEY,
+            user_id TEXT NOT NULL UNIQUE,
+            path TEXT NOT NULL,
+            arn TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            tags TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE iam_access_keys (
+            access_key_id TEXT NOT NULL PRIMARY KEY,
+            secret_access_key TEXT NOT NULL,
+            user_name TEXT NOT NULL COLLATE NOCASE REFERENCES iam_users (name),
+            status TEXT NOT NULL,
+            created_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX iam_access_keys_by_user ON iam_access_keys (user_name, created_ms);
+
+        CREATE TABLE iam_roles (
+            name TEXT NOT NULL COLLATE NOCASE PRIMARY KEY,
+            role_id TEXT NOT NULL UNIQUE,
+            path TEXT NOT NULL,
+            arn TEXT NOT NULL,
+            assume_role_policy TEXT NOT NULL,
+            description TEXT,
+            max_session_seconds INTEGER NOT NULL,
+            created_ms INTEGER NOT NULL,
+            tags TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE iam_policies (
+            arn TEXT NOT NULL PRIMARY KEY,
+            name TEXT NOT NULL COLLATE NOCASE UNIQUE,
+            policy_id TEXT NOT NULL UNIQUE,
+            path TEXT NOT NULL,
+            description TEXT,
+            default_version TEXT NOT NULL,
+            last_version INTEGER NOT NULL,
+            created_ms INTEGER NOT NULL,
+            updated_ms INTEGER NOT NULL,
+            tags TEXT NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE iam_policy_versions (
+            policy_arn TEXT NOT NULL REFERENCES iam_policies (arn) ON DELETE CASCADE,
+            version INTEGER NOT NULL,
+            document TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            PRIMARY KEY (policy_arn, version)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE iam_inline_policies (
+            entity_kind TEXT NOT NULL,
+            entity_name TEXT NOT NULL COLLATE NOCASE,
+            policy_name TEXT NOT NULL,
+            document TEXT NOT NULL,
+            PRIMARY KEY (entity_kind, entity_name, policy_name)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE iam_attachments (
+            entity_kind TEXT NOT NULL,
+            entity_name TEXT NOT NULL COLLATE NOCASE,
+            policy_arn TEXT NOT NULL,
+            attached_ms INTEGER NOT NULL,
+            PRIMARY KEY (entity_kind, entity_name, policy_arn)
+        ) WITHOUT ROWID;
+        CREATE INDEX iam_attachments_by_policy ON iam_attachments (policy_arn);
+
+        CREATE TABLE iam_sessions (
+            access_key_id TEXT NOT NULL PRIMARY KEY,
+            secret_access_key TEXT NOT NULL,
+            session_token TEXT NOT NULL,
+            role_name TEXT NOT NULL COLLATE NOCASE,
+            role_id TEXT NOT NULL,
+            role_path TEXT NOT NULL,
+            session_name TEXT NOT NULL,
+            created_ms INTEGER NOT NULL,
+            expiration_ms INTEGER NOT NULL
+        ) WITHOUT ROWID;
+        CREATE INDEX iam_sessions_by_role ON iam_sessions (role_name);
+        CREATE INDEX iam_sessions_by_expiration ON iam_sessions (expiration_ms);
+        """,
     ]
 
     /// Brings `database` up to the newest schema in one transaction, so a crash part way

@@ -37,7 +37,12 @@ enum ClientCommands {
         if existing.status == 404 {
             var body = configuration
             body["FunctionName"] = name
-            body["Role"] = arguments.option("role") ?? defaultRole
+            if let role = arguments.option("role") {
+                body["Role"] = role
+            } else {
+                try ensureDefaultRole(api)
+                body["Role"] = defaultRole
+            }
             body["Code"] = ["ZipFile": zipBase64]
             result = try api.expect(201, api.call("POST", "/2015-03-31/functions", json: body))
             print("created \(name)")
@@ -52,6 +57,24 @@ enum ClientCommands {
         print("  code:       \(result["CodeSize"] ?? 0) bytes, sha256 \(result["CodeSha256"] ?? "")")
         print("  invoke it:  swiftlet invoke \(name) --payload '{}'")
         return 0
+    }
+
+    /// Creates `swiftlet-default` unless it exists: trusted by Lambda, allowed to write its logs.
+    private static func ensureDefaultRole(_ api: APIClient) throws {
+        let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","#
+            + #""Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
+        let created = try api.iam(
+            "CreateRole", [("RoleName", "swiftlet-default"), ("AssumeRolePolicyDocument", trust)])
+        guard created.status == 200 || created.status == 409 else {
+            throw ServerError(description: "cannot create the role swiftlet-default: HTTP \(created.status)")
+        }
+        guard created.status == 200 else { return }
+        let policy = "arn:aws:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+        let attached = try api.iam("AttachRolePolicy", [("RoleName", "swiftlet-default"), ("PolicyArn", policy)])
+        guard attached.status == 200 else {
+            throw ServerError(description: "cannot attach \(policy) to swiftlet-default: HTTP \(attached.status)")
+        }
+        print("created the execution role swiftlet-default")
     }
 
     private static func invoke(_ api: APIClient, _ arguments: Arguments) throws -> Int32 {
@@ -195,7 +218,9 @@ struct APIClient {
         requestHeaders.set("Host", host)
         if let credentials {
             let parts = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
-            let service = requestHeaders["X-Amz-Target"]?.hasPrefix("Logs_") == true ? "logs" : "lambda"
+            let service =
+                requestHeaders["X-Amz-Target"]?.hasPrefix("Logs_") == true
+                ? "logs" : requestHeaders["Content-Type"]?.hasPrefix("application/x-www-form") == true ? "iam" : "lambda"
             let request = SigV4.Request(
                 method: method, path: String(parts[0]), query: parts.count > 1 ? String(parts[1]) : "",
                 headers: requestHeaders.fields, body: requestBody)
@@ -208,6 +233,17 @@ struct APIClient {
         } catch {
             throw ServerError(description: "cannot reach Swiftlet at \(endpoint): \(error)")
         }
+    }
+
+    /// An IAM query-protocol call: `Action` and its parameters as a form.
+    func iam(_ action: String, _ parameters: [(String, String)]) throws -> HTTPResponse {
+        let fields = [("Action", action), ("Version", "2010-05-08")] + parameters
+        let allowed = CharacterSet.alphanumerics.union(CharacterSet(charactersIn: "-._~"))
+        let form = fields.map { name, value in
+            "\(name)=\(value.addingPercentEncoding(withAllowedCharacters: allowed) ?? value)"
+        }
+        let headers: HTTPHeaders = ["Content-Type": "application/x-www-form-urlencoded; charset=utf-8"]
+        return try call("POST", "/", body: Array(form.joined(separator: "&").utf8), headers: headers)
     }
 
     func logs(_ operation: String, _ body: [String: Any]) throws -> HTTPResponse {

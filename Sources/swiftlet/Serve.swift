@@ -38,6 +38,11 @@ enum Serve {
         }
         invokerConfiguration.sandboxBinds = try sandboxBinds(arguments)
         invokerConfiguration.sandboxScratchDirectory = dataDirectory + "/sandbox-tmp"
+        // Functions call the AWS APIs as their execution role: inside a sandbox through a port in
+        // its own network namespace, without one through the server's own address.
+        let hostEndpoint = "http://\(address.host == "0.0.0.0" ? "127.0.0.1" : address.host):\(address.port)"
+        let awsAccess = FunctionAWSAccess(hostEndpoint: hostEndpoint)
+        invokerConfiguration.awsAccess = awsAccess
         var apiConfiguration = ControlAPIConfiguration(dataDirectory: dataDirectory)
         apiConfiguration.rootCredentials = Credentials(
             accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey)
@@ -54,6 +59,7 @@ enum Serve {
         let api = ControlAPI(
             configuration: apiConfiguration, store: store, invoker: invoker, asyncConfiguration: asyncConfiguration,
             flushLogs: { sink.flush() })
+        awsAccess.connect(handler: api, issue: api.issueFunctionCredentials)
         try api.start()
         let server = try await HTTPServer(address: address, loop: loop, handler: api)
 
@@ -83,6 +89,8 @@ enum Serve {
         while !Task.isCancelled {
             let cutoff = Int64(Date().timeIntervalSince1970 * 1000) - Int64(days) * 86_400_000
             _ = try? store.applyRetention(maxEventsPerGroup: maxEventsPerGroup, olderThanMilliseconds: cutoff)
+            // Expired STS sessions sign nothing; drop them so the table does not grow without bound.
+            _ = try? store.deleteExpiredSessions(before: Int64(Date().timeIntervalSince1970 * 1000))
             try? await Task.sleep(for: .seconds(60))
         }
     }

@@ -39,6 +39,11 @@ SECRET_ACCESS_KEY = "swiftletTestSecretKey0000000000000000000a"
 REGION = "us-east-1"
 # Any well-formed role ARN: the tests do not depend on IAM.
 ROLE_ARN = "arn:aws:iam::123456789012:role/swiftlet-test-role"
+# A trust policy that lets Lambda assume a role: what every execution role needs.
+LAMBDA_TRUST_POLICY = json.dumps({
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+})
 
 # `--sandbox` for every server the tests start; unset uses the server's default.
 SANDBOX_MODE = os.environ.get("SWIFTLET_SANDBOX")
@@ -107,7 +112,17 @@ class SwiftletServer:
         if self not in running_servers:
             running_servers.append(self)
         self._wait_until_healthy()
+        self._ensure_test_role()
         return self
+
+    def _ensure_test_role(self):
+        """Creates the execution role every test function uses (ROLE_ARN), trusted by Lambda,
+        unless this data directory has it already."""
+        iam = self.client("iam")
+        try:
+            iam.create_role(RoleName=ROLE_ARN.rsplit("/", 1)[1], AssumeRolePolicyDocument=LAMBDA_TRUST_POLICY)
+        except iam.exceptions.EntityAlreadyExistsException:
+            pass
 
     def _wait_until_healthy(self):
         deadline = time.monotonic() + HEALTH_TIMEOUT_SECONDS
