@@ -72,6 +72,30 @@ public enum PolicyEvaluator {
         return allowed ? .allow : .implicitDeny
     }
 
+    /// `sts:AssumeRole` as IAM decides it within one account. The role's trust policy must allow
+    /// the caller. When it names the caller itself, its role or everyone, that is enough; when it
+    /// names only the caller's account, it delegates to the account, and the caller's identity
+    /// policies must allow the action too. An explicit deny in either refuses.
+    public static func evaluateAssumeRole(
+        _ request: AuthorizationRequest, identityPolicies: [PolicyDocument], trustPolicy: PolicyDocument
+    ) -> Decision {
+        let identity = evaluate(request, identityPolicies: identityPolicies, resourcePolicy: nil)
+        if case .explicitDeny = identity { return identity }
+        let context = RequestContext(request: request)
+        var trusted = false
+        var named = false
+        for statement in trustPolicy.statements where statement.elements.applies(in: context, kind: .trust) {
+            if statement.effect == .deny { return .explicitDeny(.resource) }
+            trusted = true
+            switch statement.elements.principalScope {
+            case .only(let entries): named = named || NamedLinks(entries, context: context).caller
+            case .any, .except: named = true
+            }
+        }
+        guard trusted else { return .implicitDeny }
+        return named || identity == .allow ? .allow : .implicitDeny
+    }
+
     /// Whether `policy` has a statement with `effect` that applies to `request`.
     public static func hasStatement(
         in policy: PolicyDocument, effect: PolicyEffect, matching request: AuthorizationRequest

@@ -69,7 +69,13 @@ final class Authorizer: Sendable {
         let request = AuthorizationRequest(
             principal: caller.principal, action: action, resource: resource,
             context: Self.globalConditions(caller).merging(conditions) { _, specific in specific })
-        switch PolicyEvaluator.evaluate(request, identityPolicies: identity, resourcePolicy: resourceDocument) {
+        let decision =
+            if let trust = resourceDocument, trust.kind == .trust {
+                PolicyEvaluator.evaluateAssumeRole(request, identityPolicies: identity, trustPolicy: trust)
+            } else {
+                PolicyEvaluator.evaluate(request, identityPolicies: identity, resourcePolicy: resourceDocument)
+            }
+        switch decision {
         case .allow:
             return (true, "a policy allows it")
         case .explicitDeny(let source):

@@ -60,7 +60,8 @@ public struct LaunchedProcess: Sendable {
 
     init(
         pid: pid_t, exitDescriptor: Int32, outputDescriptors: [Int32], runtimeAPIListener: Int32? = nil,
-        awsEndpointListener: Int32? = nil, cgroup: EnvironmentCgroup? = nil, reapDescriptor: Int32, exitStatusFromBubblewrap: Bool = false
+        awsEndpointListener: Int32? = nil, cgroup: EnvironmentCgroup? = nil, reapDescriptor: Int32,
+        exitStatusFromBubblewrap: Bool = false
     ) {
         self.pid = pid
         self.exitDescriptor = exitDescriptor

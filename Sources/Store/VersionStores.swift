@@ -73,7 +73,9 @@ public protocol LayerStore: Sendable {
 /// version or alias. Deleting the function, or that version, deletes its policies.
 public protocol FunctionPolicyStore: Sendable {
     /// The policy document and its revision id, or nil when there is none.
-    func functionPolicy(functionName: String, qualifier: String) throws(StoreError)
+    func functionPolicy(
+        functionName: String, qualifier: String
+    ) throws(StoreError)
         -> (document: String, revisionId: String)?
 
     /// Replaces the policy, or deletes it when `document` is nil.

@@ -54,6 +54,7 @@ enum Bench {
 
     static func deployEcho(_ api: APIClient, name: String) throws {
         _ = try api.call("DELETE", "/2015-03-31/functions/\(name)")
+        try ClientCommands.ensureDefaultRole(api)
         let directory = NSTemporaryDirectory() + "swiftlet-bench-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

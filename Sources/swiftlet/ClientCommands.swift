@@ -60,8 +60,9 @@ enum ClientCommands {
     }
 
     /// Creates `swiftlet-default` unless it exists: trusted by Lambda, allowed to write its logs.
-    private static func ensureDefaultRole(_ api: APIClient) throws {
-        let trust = #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","#
+    static func ensureDefaultRole(_ api: APIClient) throws {
+        let trust =
+            #"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","#
             + #""Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#
         let created = try api.iam(
             "CreateRole", [("RoleName", "swiftlet-default"), ("AssumeRolePolicyDocument", trust)])
@@ -220,7 +221,8 @@ struct APIClient {
             let parts = path.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
             let service =
                 requestHeaders["X-Amz-Target"]?.hasPrefix("Logs_") == true
-                ? "logs" : requestHeaders["Content-Type"]?.hasPrefix("application/x-www-form") == true ? "iam" : "lambda"
+                ? "logs"
+                : requestHeaders["Content-Type"]?.hasPrefix("application/x-www-form") == true ? "iam" : "lambda"
             let request = SigV4.Request(
                 method: method, path: String(parts[0]), query: parts.count > 1 ? String(parts[1]) : "",
                 headers: requestHeaders.fields, body: requestBody)

@@ -30,7 +30,8 @@ struct SigV4VerifierTests {
         var request = SigV4.Request(
             method: "POST", path: "/2015-03-31/functions/f/invocations", query: "Qualifier=1",
             headers: [(name: "Host", value: "127.0.0.1:9000")], body: Array(body.utf8))
-        request.headers += SigV4.sign(request, credentials: credentials, region: "us-east-1", service: "lambda", date: date)
+        request.headers += SigV4.sign(
+            request, credentials: credentials, region: "us-east-1", service: "lambda", date: date)
         return request
     }
 
@@ -101,7 +102,8 @@ struct SigV4VerifierTests {
     func incomplete() {
         var request = Self.signed()
         let index = request.headers.firstIndex { $0.name == "Authorization" } ?? 0
-        request.headers[index].value = "AWS4-HMAC-SHA256 Credential=AKIDPERMANENT/20261203/us-east-1/lambda/aws4_request"
+        request.headers[index].value =
+            "AWS4-HMAC-SHA256 Credential=AKIDPERMANENT/20261203/us-east-1/lambda/aws4_request"
         #expect(Self.failure(request) == .incompleteSignature)
     }
 

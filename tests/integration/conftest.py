@@ -76,14 +76,14 @@ def make_function(lambda_client):
     created = []
 
     def make(code=ECHO_HANDLER, files=None, handler="app.handler", runtime="python3.11",
-             name=None, client=None, modes=None, prefix="fn", **create_args):
+             name=None, client=None, modes=None, prefix="fn", role=ROLE_ARN, **create_args):
         client = client or lambda_client
         name = name or unique_name(prefix)
         archive = make_zip(files if files is not None else {"app.py": code}, modes)
         response = client.create_function(
             FunctionName=name,
             Runtime=runtime,
-            Role=ROLE_ARN,
+            Role=role,
             Handler=handler,
             Code={"ZipFile": archive},
             **create_args,

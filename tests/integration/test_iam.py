@@ -21,7 +21,7 @@ from botocore.credentials import Credentials
 from swiftlet_testing import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, unique_name
 
 ACCOUNT = "123456789012"
-TRUST_ANYONE = json.dumps({
+TRUST_ACCOUNT = json.dumps({
     "Version": "2012-10-17",
     "Statement": [{"Effect": "Allow", "Principal": {"AWS": f"arn:aws:iam::{ACCOUNT}:root"},
                    "Action": "sts:AssumeRole"}],
@@ -136,10 +136,18 @@ def test_get_caller_identity_as_a_user_names_the_user(server, iam_client):
     assert identity["UserId"] == iam_client.get_user(UserName=name)["User"]["UserId"]
 
 
+def allow_assume_role(iam_client, user):
+    """Trusting the account delegates to its identity policies: the user needs sts:AssumeRole itself."""
+    document = {"Version": "2012-10-17",
+                "Statement": [{"Effect": "Allow", "Action": "sts:AssumeRole", "Resource": "*"}]}
+    iam_client.put_user_policy(UserName=user, PolicyName="assume", PolicyDocument=json.dumps(document))
+
+
 def test_assume_role_returns_credentials_valid_for_the_requested_duration(server, iam_client):
-    _, key = make_user_with_key(iam_client)
+    user, key = make_user_with_key(iam_client)
+    allow_assume_role(iam_client, user)
     role = unique_name("role")
-    role_id = iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ANYONE)["Role"]["RoleId"]
+    role_id = iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ACCOUNT)["Role"]["RoleId"]
     user_sts = client_with(server, "sts", key)
 
     before = datetime.now(timezone.utc)
@@ -164,9 +172,10 @@ def test_assume_role_returns_credentials_valid_for_the_requested_duration(server
 
 
 def test_assume_role_refusals(server, iam_client, sts_client):
-    _, key = make_user_with_key(iam_client)
+    user, key = make_user_with_key(iam_client)
+    allow_assume_role(iam_client, user)
     role = unique_name("role")
-    iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ANYONE)
+    iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ACCOUNT)
     arn = f"arn:aws:iam::{ACCOUNT}:role/{role}"
     user_sts = client_with(server, "sts", key)
 
@@ -359,13 +368,13 @@ def test_create_get_update_list_and_delete_a_role(iam_client):
     name = unique_name("role")
     path = f"/{unique_name('svc')}/"
     created = iam_client.create_role(
-        RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST_ANYONE, Description="runs functions")["Role"]
+        RoleName=name, Path=path, AssumeRolePolicyDocument=TRUST_ACCOUNT, Description="runs functions")["Role"]
     assert created["RoleId"].startswith("AROA") and created["Arn"] == f"arn:aws:iam::{ACCOUNT}:role{path}{name}"
-    assert created["AssumeRolePolicyDocument"] == json.loads(TRUST_ANYONE)
+    assert created["AssumeRolePolicyDocument"] == json.loads(TRUST_ACCOUNT)
 
     role = iam_client.get_role(RoleName=name)["Role"]
     assert role["Description"] == "runs functions" and role["MaxSessionDuration"] == 3600
-    assert role["AssumeRolePolicyDocument"] == json.loads(TRUST_ANYONE)
+    assert role["AssumeRolePolicyDocument"] == json.loads(TRUST_ACCOUNT)
 
     iam_client.update_role(RoleName=name, Description="updated", MaxSessionDuration=43200)
     trust = {"Version": "2012-10-17", "Statement": [
@@ -384,9 +393,9 @@ def test_create_get_update_list_and_delete_a_role(iam_client):
 
 def test_role_refusals(iam_client, iam_unvalidated):
     name = unique_name("role")
-    iam_client.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_ANYONE)
+    iam_client.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_ACCOUNT)
     with pytest.raises(botocore.exceptions.ClientError) as caught:
-        iam_client.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_ANYONE)
+        iam_client.create_role(RoleName=name, AssumeRolePolicyDocument=TRUST_ACCOUNT)
     assert error_of(caught) == ("EntityAlreadyExists", 409, f"Role with name {name} already exists.")
 
     with pytest.raises(botocore.exceptions.ClientError) as caught:
@@ -401,13 +410,13 @@ def test_role_refusals(iam_client, iam_unvalidated):
         "Member must have value greater than or equal to 3600")
 
     with pytest.raises(botocore.exceptions.ClientError) as caught:
-        iam_client.update_assume_role_policy(RoleName=unique_name("none"), PolicyDocument=TRUST_ANYONE)
+        iam_client.update_assume_role_policy(RoleName=unique_name("none"), PolicyDocument=TRUST_ACCOUNT)
     assert error_of(caught)[:2] == ("NoSuchEntity", 404)
 
 
 def test_role_inline_policies(iam_client):
     role = unique_name("role")
-    iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ANYONE)
+    iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ACCOUNT)
     iam_client.put_role_policy(RoleName=role, PolicyName="logs", PolicyDocument=json.dumps(ALLOW_LOGS))
     fetched = iam_client.get_role_policy(RoleName=role, PolicyName="logs")
     assert fetched["PolicyDocument"] == ALLOW_LOGS and fetched["RoleName"] == role
@@ -493,7 +502,7 @@ def test_customer_managed_policy_attachments_and_deletion(iam_client):
     assert error_of(caught)[:2] == ("MalformedPolicyDocument", 400)
 
     role = unique_name("role")
-    iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ANYONE)
+    iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ACCOUNT)
     iam_client.attach_role_policy(RoleName=role, PolicyArn=arn)
     assert iam_client.get_policy(PolicyArn=arn)["Policy"]["AttachmentCount"] == 1
     with pytest.raises(botocore.exceptions.ClientError) as caught:
@@ -526,7 +535,7 @@ def test_aws_managed_policies_are_listed_served_and_attachable(iam_client):
         "logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"]
 
     role = unique_name("role")
-    iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ANYONE)
+    iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ACCOUNT)
     iam_client.attach_role_policy(RoleName=role, PolicyArn=BASIC_EXECUTION)
     attached = iam_client.list_attached_role_policies(RoleName=role)["AttachedPolicies"]
     assert attached == [{"PolicyName": "AWSLambdaBasicExecutionRole", "PolicyArn": BASIC_EXECUTION}]
@@ -550,7 +559,7 @@ def test_aws_managed_policies_cannot_be_changed_and_unknown_ones_not_attached(ia
     assert error_of(caught)[:2] == ("AccessDenied", 403)
 
     role = unique_name("role")
-    iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ANYONE)
+    iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ACCOUNT)
     missing = "arn:aws:iam::aws:policy/NoSuchManagedPolicy"
     with pytest.raises(botocore.exceptions.ClientError) as caught:
         iam_client.attach_role_policy(RoleName=role, PolicyArn=missing)
@@ -611,7 +620,7 @@ def test_iam_state_survives_a_restart(server_factory):
     iam = instance.client("iam")
     iam.create_user(UserName="durable")
     key = iam.create_access_key(UserName="durable")["AccessKey"]
-    iam.create_role(RoleName="durable-role", AssumeRolePolicyDocument=TRUST_ANYONE)
+    iam.create_role(RoleName="durable-role", AssumeRolePolicyDocument=TRUST_ACCOUNT)
     instance.restart()
     assert iam.get_user(UserName="durable")["User"]["UserName"] == "durable"
     assert iam.list_access_keys(UserName="durable")["AccessKeyMetadata"][0]["AccessKeyId"] == key["AccessKeyId"]

@@ -339,15 +339,17 @@ def test_task_root_comes_first_on_sys_path_and_is_the_working_directory(
     code = """
 import os, sys
 def handler(event, context):
-    return [sys.path[0], os.getcwd(), [p for p in sys.path if "runtimes" in p]]
+    return [sys.path[0], os.getcwd(), [p for p in sys.path if "runtimes" in p], sys.path[-2:]]
 """
     start_runtime({"app.py": code})
     runtime_api.add_event({})
-    task_root, cwd, runtime_entries = runtime_api.next_post().json
+    task_root, cwd, runtime_entries, last = runtime_api.next_post().json
 
     assert task_root == cwd == str(tmp_path / "task0")
-    # The runtime's own directory stays on the path, but last.
-    assert len(runtime_entries) == 1
+    # The runtime's own directory stays on the path, but last, followed only by the SDK it
+    # ships (boto3), so a function's own copy of the SDK wins.
+    runtime_dir = runtime_entries[0]
+    assert runtime_entries == [runtime_dir, runtime_dir + "/sdk"] == last
 
 
 def run_init_failure(runtime_api, start_runtime, files, handler):
