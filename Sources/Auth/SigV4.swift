@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 
 /// AWS credentials: an access key and its secret, with a session token for
 /// temporary credentials.
@@ -21,6 +22,7 @@ public struct Credentials: Sendable, Equatable {
 /// peers) and the verifier (every AWS-compatible endpoint) cannot disagree.
 public enum SigV4 {
     public static let algorithm = "AWS4-HMAC-SHA256"
+    private static let signingKeys = SigningKeyCache()
 
     /// A request to sign or verify, with its path still percent-encoded as sent.
     public struct Request: Sendable {
@@ -76,11 +78,7 @@ public enum SigV4 {
         let canonical = canonicalRequest(request, signedHeaders: signedHeaders)
         let stringToSign = [algorithm, amzDate, scope, SHA256.hash(Array(canonical.utf8)).hexString]
             .joined(separator: "\n")
-        let parts = scope.split(separator: "/").map(String.init)
-        var key = HMAC.sha256(key: Array("AWS4\(secretAccessKey)".utf8), message: Array(parts[0].utf8))
-        for part in parts.dropFirst() {
-            key = HMAC.sha256(key: key, message: Array(part.utf8))
-        }
+        let key = signingKeys.key(secretAccessKey: secretAccessKey, scope: scope)
         return HMAC.sha256(key: key, message: Array(stringToSign.utf8)).hexString
     }
 
@@ -131,6 +129,8 @@ public enum SigV4 {
         return pairs.map { pair in pair.key + "=" + pair.value }.joined(separator: "&")
     }
 
+    private static let hexDigits = Array("0123456789ABCDEF".utf8)
+
     /// RFC 3986 encoding of everything but unreserved characters, as SigV4 requires.
     static func uriEncode(_ text: String) -> String {
         var result = ""
@@ -141,7 +141,9 @@ public enum SigV4 {
                 UInt8(ascii: "~"):
                 result.append(Character(UnicodeScalar(byte)))
             default:
-                result += String(format: "%%%02X", byte)
+                result.append("%")
+                result.append(Character(UnicodeScalar(hexDigits[Int(byte >> 4)])))
+                result.append(Character(UnicodeScalar(hexDigits[Int(byte & 0x0f)])))
             }
         }
         return result
@@ -161,11 +163,58 @@ public enum SigV4 {
     }
 
     /// `YYYYMMDD'T'HHMMSS'Z'` in UTC.
+    ///
+    /// Formatted from `gmtime_r` rather than a `DateFormatter`, whose creation costs more than
+    /// the rest of signing a request.
     public static func timestamp(_ date: Date) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(secondsFromGMT: 0)
-        formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        return formatter.string(from: date)
+        var seconds = time_t(date.timeIntervalSince1970.rounded(.down))
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(16)
+        func append(_ value: Int32, digits: Int) {
+            var divisor: Int32 = 1
+            for _ in 1..<digits { divisor *= 10 }
+            while divisor > 0 {
+                bytes.append(UInt8(ascii: "0") + UInt8((value / divisor) % 10))
+                divisor /= 10
+            }
+        }
+        append(parts.tm_year + 1900, digits: 4)
+        append(parts.tm_mon + 1, digits: 2)
+        append(parts.tm_mday, digits: 2)
+        bytes.append(UInt8(ascii: "T"))
+        append(parts.tm_hour, digits: 2)
+        append(parts.tm_min, digits: 2)
+        append(parts.tm_sec, digits: 2)
+        bytes.append(UInt8(ascii: "Z"))
+        return String(decoding: bytes, as: UTF8.self)
+    }
+}
+
+/// Signing keys by secret and scope. A key depends only on the secret, the day, the region and
+/// the service, so deriving it (four HMACs) once a day per client is enough.
+final class SigningKeyCache: Sendable {
+    private let keys = Mutex<[String: [UInt8]]>([:])
+    /// Bound on cached keys; the cache is emptied when it grows past this.
+    private static let limit = 1024
+
+    func key(secretAccessKey: String, scope: String) -> [UInt8] {
+        let cacheKey = scope + "\u{0}" + secretAccessKey
+        if let key = keys.withLock({ $0[cacheKey] }) {
+            return key
+        }
+        let parts = scope.split(separator: "/")
+        var key = HMAC.sha256(key: Array("AWS4\(secretAccessKey)".utf8), message: Array((parts.first ?? "").utf8))
+        for part in parts.dropFirst() {
+            key = HMAC.sha256(key: key, message: Array(part.utf8))
+        }
+        keys.withLock { keys in
+            if keys.count >= Self.limit {
+                keys.removeAll()
+            }
+            keys[cacheKey] = key
+        }
+        return key
     }
 }

@@ -141,9 +141,11 @@ public enum SigV4Verifier {
         }
         var fields: [String: String] = [:]
         for component in trimmed.dropFirst(SigV4.algorithm.count + 1).split(separator: ",") {
-            let pair = component.trimmingCharacters(in: .whitespaces).split(separator: "=", maxSplits: 1)
+            let pair = component.drop { $0 == " " }.split(separator: "=", maxSplits: 1)
             if pair.count == 2 {
-                fields[String(pair[0])] = String(pair[1])
+                var value = pair[1]
+                while value.last == " " { value.removeLast() }
+                fields[String(pair[0])] = String(value)
             }
         }
         let missing = ["Credential", "SignedHeaders", "Signature"].filter { fields[$0] == nil }
@@ -236,13 +238,12 @@ public enum SigV4Verifier {
         guard let signed = date(parts.amzDate) else {
             throw SigV4Failure(.incompleteSignature, "Date must be in ISO-8601 'basic format'.")
         }
-        let nowStamp = SigV4.timestamp(now)
         if let expires = parts.expiresSeconds {
             guard now.timeIntervalSince(signed) <= Double(expires) else {
                 throw SigV4Failure(
                     .signatureExpired,
                     "Signature expired: \(parts.amzDate) is now earlier than "
-                        + "\(nowStamp) (\(parts.amzDate) + \(expires) sec.)")
+                        + "\(SigV4.timestamp(now)) (\(parts.amzDate) + \(expires) sec.)")
             }
             guard signed.timeIntervalSince(now) <= clockSkewSeconds else {
                 throw SigV4Failure(.signatureExpired, "Signature not yet current: \(parts.amzDate)")
@@ -250,12 +251,14 @@ public enum SigV4Verifier {
             return
         }
         if now.timeIntervalSince(signed) > clockSkewSeconds {
+            let nowStamp = SigV4.timestamp(now)
             let earliest = SigV4.timestamp(now.addingTimeInterval(-clockSkewSeconds))
             throw SigV4Failure(
                 .signatureExpired,
                 "Signature expired: \(parts.amzDate) is now earlier than \(earliest) (\(nowStamp) - 15 min.)")
         }
         if signed.timeIntervalSince(now) > clockSkewSeconds {
+            let nowStamp = SigV4.timestamp(now)
             let latest = SigV4.timestamp(now.addingTimeInterval(clockSkewSeconds))
             throw SigV4Failure(
                 .signatureExpired,
@@ -304,15 +307,14 @@ public enum SigV4Verifier {
             let hour = number(9..<11), let minute = number(11..<13), let second = number(13..<15),
             (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61
         else { return nil }
-        var components = DateComponents()
-        components.year = year
-        components.month = month
-        components.day = day
-        components.hour = hour
-        components.minute = minute
-        components.second = second
-        var calendar = Calendar(identifier: .gregorian)
-        calendar.timeZone = TimeZone(secondsFromGMT: 0) ?? calendar.timeZone
-        return calendar.date(from: components)
+        // Days since the epoch of a proleptic Gregorian date (Howard Hinnant's days_from_civil):
+        // Calendar and DateComponents cost more than verifying the signature.
+        let shifted = month <= 2 ? year - 1 : year
+        let era = shifted / 400
+        let yearOfEra = shifted - era * 400
+        let dayOfYear = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
+        let dayOfEra = yearOfEra * 365 + yearOfEra / 4 - yearOfEra / 100 + dayOfYear
+        let days = era * 146_097 + dayOfEra - 719_468
+        return Date(timeIntervalSince1970: Double(days * 86_400 + hour * 3_600 + minute * 60 + second))
     }
 }

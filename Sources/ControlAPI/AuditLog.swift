@@ -32,22 +32,25 @@ final class AuditLog: Sendable {
     }
 
     func record(_ entry: Entry) {
-        var members: [String: JSONValue] = [
-            "time": .string(Self.timestamp()), "requestId": .string(entry.requestId),
-            "principal": .string(entry.principal), "action": .string(entry.action),
-            "resource": .string(entry.resource), "decision": .string(entry.allowed ? "Allow" : "Deny"),
-            "reason": .string(entry.reason),
-        ]
-        if let accessKeyId = entry.accessKeyId {
-            members["accessKeyId"] = .string(accessKeyId)
+        // Written by hand: this runs on every request, and JSONSerialization would cost more
+        // than verifying the request's signature.
+        var line = "{\"time\":\"" + Self.timestamp() + "\""
+        Self.append(&line, "requestId", entry.requestId)
+        Self.append(&line, "principal", entry.principal)
+        if let accessKeyId = entry.accessKeyId, !accessKeyId.isEmpty {
+            Self.append(&line, "accessKeyId", accessKeyId)
         }
-        var line = JSONValue.object(members).serialized()
-        line.append(UInt8(ascii: "\n"))
+        Self.append(&line, "action", entry.action)
+        Self.append(&line, "resource", entry.resource)
+        Self.append(&line, "decision", entry.allowed ? "Allow" : "Deny")
+        Self.append(&line, "reason", entry.reason)
+        line += "}\n"
         descriptor.withLock { descriptor in
-            line.withUnsafeBytes { bytes in
+            let bytes = Array(line.utf8)
+            bytes.withUnsafeBytes { buffer in
                 var offset = 0
-                while offset < bytes.count {
-                    let written = write(descriptor, bytes.baseAddress.map { $0 + offset }, bytes.count - offset)
+                while offset < buffer.count {
+                    let written = write(descriptor, buffer.baseAddress.map { $0 + offset }, buffer.count - offset)
                     if written < 0, errno == EINTR { continue }
                     guard written > 0 else { return }
                     offset += written
@@ -56,15 +59,37 @@ final class AuditLog: Sendable {
         }
     }
 
-    /// Milliseconds-precision UTC, as CloudTrail writes eventTime.
-    private static func timestamp() -> String {
-        let now = Date().timeIntervalSince1970
-        var seconds = time_t(now)
+    /// `,"name":"value"` with the value escaped as JSON requires.
+    static func append(_ line: inout String, _ name: String, _ value: String) {
+        line += ",\"" + name + "\":\""
+        for scalar in value.unicodeScalars {
+            switch scalar {
+            case "\"": line += "\\\""
+            case "\\": line += "\\\\"
+            case "\n": line += "\\n"
+            case "\r": line += "\\r"
+            case "\t": line += "\\t"
+            case _ where scalar.value < 0x20:
+                line += "\\u00" + String(scalar.value >> 4, radix: 16) + String(scalar.value & 0xF, radix: 16)
+            default: line.unicodeScalars.append(scalar)
+            }
+        }
+        line += "\""
+    }
+
+    /// Milliseconds-precision UTC, as CloudTrail writes eventTime: `2026-12-03T18:35:02.123Z`.
+    static func timestamp(_ date: Date = Date()) -> String {
+        let now = date.timeIntervalSince1970
+        var seconds = time_t(now.rounded(.down))
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        let milliseconds = Int((now - Double(seconds)) * 1000)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", Int(parts.tm_year) + 1900, Int(parts.tm_mon) + 1,
-            Int(parts.tm_mday), Int(parts.tm_hour), Int(parts.tm_min), Int(parts.tm_sec), milliseconds)
+        let milliseconds = min(999, Int((now - Double(seconds)) * 1000))
+        func digits(_ value: Int32, _ width: Int) -> String {
+            let text = String(value)
+            return String(repeating: "0", count: max(0, width - text.count)) + text
+        }
+        return digits(parts.tm_year + 1900, 4) + "-" + digits(parts.tm_mon + 1, 2) + "-" + digits(parts.tm_mday, 2)
+            + "T" + digits(parts.tm_hour, 2) + ":" + digits(parts.tm_min, 2) + ":" + digits(parts.tm_sec, 2) + "."
+            + digits(Int32(milliseconds), 3) + "Z"
     }
 }

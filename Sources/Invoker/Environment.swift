@@ -573,7 +573,11 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
 
     private static func traceId() -> String {
         let seconds = String(Int(Date().timeIntervalSince1970), radix: 16)
-        let random = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(24)
+        var generator = SystemRandomNumberGenerator()
+        let random = (0..<3).map { _ in
+            let word = String(generator.next() as UInt64, radix: 16)
+            return String(repeating: "0", count: 16 - word.count) + word
+        }.joined().prefix(24)
         return "Root=1-\(seconds)-\(random);Parent=\(random.prefix(16));Sampled=0;Lineage=1:\(random.prefix(8)):0"
     }
 
