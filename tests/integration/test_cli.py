@@ -27,19 +27,18 @@ VERSION = "v1"
 """
 
 
-def swiftlet(*args, endpoint=None, timeout=60):
-    """Runs the swiftlet CLI; returns the CompletedProcess (text)."""
-    env = {
-        "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-        "HOME": os.environ.get("HOME", "/root"),
-        "AWS_ACCESS_KEY_ID": ACCESS_KEY_ID,
-        "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY,
-        "AWS_REGION": "us-east-1",
-    }
+def swiftlet(*args, endpoint=None, timeout=60, env=None, cwd=None):
+    """Runs the swiftlet CLI; returns the CompletedProcess (text). `env` replaces the default
+    credentials (the root key in AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY)."""
+    base = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": os.environ.get("HOME", "/root"),
+            "AWS_REGION": "us-east-1"}
+    if env is None:
+        env = {"AWS_ACCESS_KEY_ID": ACCESS_KEY_ID, "AWS_SECRET_ACCESS_KEY": SECRET_ACCESS_KEY}
+    env = {**base, **env}
     command = [str(SWIFTLET_BIN), *args]
     if endpoint:
         command += ["--endpoint", endpoint]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=timeout, cwd=cwd)
 
 
 def output(result):
@@ -161,3 +160,25 @@ def test_unknown_command_prints_usage():
 
     assert result.returncode != 0
     assert "usage" in output(result).lower()
+
+
+def test_credentials_come_from_the_shared_file_and_its_profile(server, tmp_path):
+    credentials = tmp_path / "credentials"
+    credentials.write_text(
+        "[default]\naws_access_key_id = AKIANOSUCHKEY0000000\naws_secret_access_key = wrong\n\n"
+        f"[profile swiftlet]\naws_access_key_id = {ACCESS_KEY_ID}\naws_secret_access_key = {SECRET_ACCESS_KEY}\n"
+    )
+    shared = {"AWS_SHARED_CREDENTIALS_FILE": str(credentials), "HOME": str(tmp_path)}
+
+    refused = swiftlet("ls", endpoint=server.endpoint, env=shared)
+    assert refused.returncode != 0
+    assert "UnrecognizedClientException" in output(refused)
+
+    listed = swiftlet("ls", endpoint=server.endpoint, env={**shared, "AWS_PROFILE": "swiftlet"})
+    assert listed.returncode == 0, output(listed)
+
+
+def test_without_any_credentials_the_server_refuses_the_cli(server, tmp_path):
+    result = swiftlet("ls", endpoint=server.endpoint, env={"HOME": str(tmp_path)}, cwd=tmp_path)
+    assert result.returncode != 0
+    assert "MissingAuthenticationTokenException" in output(result)
