@@ -227,6 +227,11 @@ public final class ControlAPI: HTTPHandler {
         try security.authorizer.authorize(
             caller, action: action, resource: resource, resourcePolicy: resourcePolicy, wire: .rest,
             requestId: context.requestId)
+        // Tags on create need tagging permission too, as on AWS.
+        if operation == "CreateFunction", body?["Tags"]?.objectValue?.isEmpty == false {
+            try security.authorizer.authorize(
+                caller, action: "lambda:TagResource", resource: resource, wire: .rest, requestId: context.requestId)
+        }
         if let role = body?["Role"]?.stringValue {
             try security.authorizer.authorize(
                 caller, action: "iam:PassRole", resource: role, wire: .rest, requestId: context.requestId)

@@ -13,7 +13,7 @@ enum LambdaActions {
 
     /// Operations AWS authorises on `*`: they name no single resource.
     private static let accountWide: Set<String> = [
-        "ListFunctions", "GetAccountSettings", "ListLayers", "ListLayerVersions", "ListEventSourceMappings",
+        "ListFunctions", "GetAccountSettings", "ListLayers", "ListEventSourceMappings",
         "ListCodeSigningConfigs", "CreateEventSourceMapping", "CreateCodeSigningConfig",
     ]
 

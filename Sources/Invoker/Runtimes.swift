@@ -1,7 +1,9 @@
 /// The runtimes Swiftlet runs, and how each one's first process is started.
 public enum RuntimeCatalog {
     /// Runtime identifiers that can be deployed today.
-    public static let supported: Set<String> = ["python3.11", "provided.al2023", "provided.al2"]
+    public static let supported: Set<String> = [
+        "python3.11", "nodejs20.x", "java17", "provided.al2023", "provided.al2",
+    ]
 
     /// Identifiers AWS has deprecated: refused at create and update, as AWS does.
     public static let deprecated: Set<String> = [

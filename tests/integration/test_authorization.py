@@ -243,3 +243,17 @@ def test_every_decision_is_in_the_audit_log(server, make_function, make_user):
     assert "no identity-based policy allows" in denied["reason"]
     assert key["SecretAccessKey"] not in (server.data_dir / "audit.log").read_text()
     assert oct((server.data_dir / "audit.log").stat().st_mode & 0o777) == "0o600"
+
+
+def test_tags_on_create_need_tag_resource_permission(server, make_user):
+    name = unique_name("fn")
+    user_arn, key = make_user(
+        allow("lambda:CreateFunction", function_arn(name)), allow("iam:PassRole", ROLE_ARN),
+        allow("lambda:DeleteFunction", function_arn(name)))
+    user = client_as(server, key)
+    code = {"ZipFile": make_zip({"app.py": "def handler(e, c):\n    return 1\n"})}
+    arguments = dict(FunctionName=name, Runtime="python3.11", Role=ROLE_ARN, Handler="app.handler", Code=code)
+    assert error_of(user.create_function, Tags={"team": "a"}, **arguments) == (
+        "AccessDeniedException", 403, denial(user_arn, "lambda:TagResource", function_arn(name)))
+    assert user.create_function(**arguments)["FunctionName"] == name
+    user.delete_function(FunctionName=name)
