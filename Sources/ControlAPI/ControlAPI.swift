@@ -16,6 +16,8 @@ public struct ControlAPIConfiguration: Sendable {
     public var rootCredentials: Credentials?
     /// Reported as the account's concurrency limit.
     public var accountConcurrencyLimit = 1000
+    /// How long the credentials of a function's execution role last (`--execution-credential-seconds`).
+    public var executionCredentialSeconds: TimeInterval = 3600
 
     public init(dataDirectory: String) {
         self.dataDirectory = dataDirectory

@@ -19,22 +19,27 @@ final class ExecutionSessions: Sendable {
         let path: String
     }
 
-    /// How long a session's credentials last. Environments are not reused near the end.
-    static let lifetime: TimeInterval = 3600
+    /// How long a session's credentials last by default. Environments are not reused near the end.
+    static let defaultLifetime: TimeInterval = 3600
 
     private let accountId: String
+    private let lifetime: TimeInterval
     private let role: @Sendable (_ arn: String) -> Role?
     private let sessions = Mutex<[String: KeyOwner]>([:])
 
-    init(accountId: String, role: @escaping @Sendable (_ arn: String) -> Role?) {
+    init(
+        accountId: String, lifetime: TimeInterval = defaultLifetime,
+        role: @escaping @Sendable (_ arn: String) -> Role?
+    ) {
         self.accountId = accountId
+        self.lifetime = lifetime
         self.role = role
     }
 
     /// New credentials for an environment of `function`; nil when its role no longer exists.
     func issue(for function: FunctionRecord) -> FunctionCredentials? {
         guard let role = role(function.role) else { return nil }
-        let expiration = Date().addingTimeInterval(Self.lifetime)
+        let expiration = Date().addingTimeInterval(lifetime)
         let credentials = FunctionCredentials(
             accessKeyId: "ASIA" + Self.randomBase32(count: 16), secretAccessKey: Self.randomBase64(bytes: 30),
             sessionToken: Self.randomBase64(bytes: 96), expiration: expiration)

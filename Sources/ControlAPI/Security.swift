@@ -18,7 +18,9 @@ final class Security: Sendable {
 
     init(configuration: ControlAPIConfiguration, store: any IAMStore) {
         let accountId = configuration.accountId
-        let sessions = ExecutionSessions(accountId: accountId) { arn in
+        let sessions = ExecutionSessions(
+            accountId: accountId, lifetime: configuration.executionCredentialSeconds
+        ) { arn in
             guard let name = ExecutionSessions.roleName(fromArn: arn),
                 let role = try? store.role(named: name.name), role.arn == arn
             else { return nil }

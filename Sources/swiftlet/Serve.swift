@@ -47,6 +47,10 @@ enum Serve {
         apiConfiguration.rootCredentials = Credentials(
             accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey)
         apiConfiguration.accountConcurrencyLimit = invokerConfiguration.accountConcurrencyLimit
+        if let seconds = try arguments.integer("execution-credential-seconds") {
+            guard seconds >= 60 else { throw UsageError("--execution-credential-seconds must be at least 60") }
+            apiConfiguration.executionCredentialSeconds = TimeInterval(seconds)
+        }
 
         let store = try SQLiteStore(dataDirectory: dataDirectory)
         let loop = try EventLoop()

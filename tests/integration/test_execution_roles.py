@@ -152,3 +152,28 @@ def test_each_environment_has_credentials_of_its_own(lambda_client, iam_client, 
         "sts", endpoint_url=lambda_client.meta.endpoint_url, region_name="us-east-1",
         aws_access_key_id=sorted(keys)[0], aws_secret_access_key="x" * 40, aws_session_token="forged")
     assert error_of(sts.get_caller_identity)["Code"] == "InvalidClientTokenId"
+
+
+KEY_HANDLER = "import os\ndef handler(e, c):\n    return os.environ['AWS_ACCESS_KEY_ID']\n"
+
+
+def deploy_key_function(instance):
+    client = instance.client("lambda")
+    name = unique_name("keys")
+    client.create_function(
+        FunctionName=name, Runtime="python3.11", Role=ROLE_ARN, Handler="app.handler",
+        Code={"ZipFile": make_zip({"app.py": KEY_HANDLER})})
+    return client, name
+
+
+def test_a_warm_environment_keeps_its_credentials(server_factory):
+    client, name = deploy_key_function(server_factory())
+    assert invoke_json(client, name) == invoke_json(client, name)
+
+
+def test_credentials_near_expiry_are_never_reused(server_factory):
+    # 62-second credentials cannot outlast a 3-second timeout plus the minute of margin: every
+    # invocation needs an environment with fresh ones.
+    client, name = deploy_key_function(server_factory("--execution-credential-seconds", "62"))
+    keys = [invoke_json(client, name) for _ in range(3)]
+    assert len(set(keys)) == 3 and all(key.startswith("ASIA") for key in keys)
