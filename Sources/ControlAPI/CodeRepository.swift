@@ -28,7 +28,8 @@ struct CodeRepository: Sendable {
         self.layersRoot = dataDirectory + "/layers"
     }
 
-    /// Validates a base64 `ZipFile` and stores it; returns the stored blob's identity.
+    /// Validates a base64 `ZipFile` (its structure, names and sizes) and stores it; returns the
+    /// stored blob's identity. The contents are unpacked later, by `directory(sha256Hex:)`.
     func accept(zipFileBase64: String) throws(AWSError) -> AcceptedZip {
         guard let data = Data(base64Encoded: zipFileBase64, options: [.ignoreUnknownCharacters]) else {
             throw AWSError.invalidParameter(
@@ -47,7 +48,7 @@ struct CodeRepository: Sendable {
         } catch {
             throw AWSError.service("Could not store the function's code")
         }
-        try unpack(sha256Hex: blob.sha256Hex, bytes: bytes)
+        // Unpacking is left to the function's preparation (Pending, then Active).
         return AcceptedZip(
             sha256Hex: blob.sha256Hex, sha256Base64: blob.sha256Base64, size: blob.size,
             unzippedBytes: unzippedBytes)

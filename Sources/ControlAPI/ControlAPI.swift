@@ -68,7 +68,8 @@ public final class ControlAPI: HTTPHandler {
         }
         let signer = CodeURLSigner(credentials: configuration.rootCredentials)
         let lambda = LambdaService(
-            store: store, code: code, invoker: invoker, queue: queue, signer: signer, concurrency: store)
+            store: store, code: code, invoker: invoker, queue: queue, signer: signer, concurrency: store,
+            preparations: Preparations())
         resolver.service = lambda
         self.lambda = lambda
         self.asyncQueue = queue
@@ -89,6 +90,7 @@ public final class ControlAPI: HTTPHandler {
             invoker.setReservedConcurrency(value, for: function)
         }
         try asyncQueue.start()
+        lambda.resumePreparations()
     }
 
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
@@ -245,6 +247,9 @@ public final class ControlAPI: HTTPHandler {
         _ operation: String, _ parameters: [String: String], _ request: HTTPRequest, _ context: RequestContext
     ) async throws(AWSError) -> HTTPResponse {
         let name = parameters["FunctionName"] ?? ""
+        if Self.operationsNeedingPreparedCode.contains(operation), let function = FunctionReference(parsing: name) {
+            await lambda.ensurePrepared(function.name)
+        }
         switch operation {
         case "CreateFunction": return try lambda.createFunction(request, context)
         case "GetFunction": return try lambda.getFunction(request, context, name: name)
@@ -304,6 +309,13 @@ public final class ControlAPI: HTTPHandler {
     public func issueFunctionCredentials(_ function: FunctionRecord) -> FunctionCredentials? {
         security.sessions.issue(for: function)
     }
+
+    /// Operations that wait for a function's preparation (Pending or InProgress) to finish;
+    /// reads never wait, so clients can watch the state change.
+    private static let operationsNeedingPreparedCode: Set<String> = [
+        "Invoke", "InvokeAsync", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion",
+        "CreateAlias", "UpdateAlias", "DeleteFunction",
+    ]
 
     /// The model's operations with their path templates split once, at first use.
     /// Operations whose request URI carries a literal query come first, so they win over the

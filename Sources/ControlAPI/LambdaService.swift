@@ -14,6 +14,8 @@ struct LambdaService: Sendable {
     let queue: AsyncQueue
     let signer: CodeURLSigner
     let concurrency: any ConcurrencyStore
+    /// Functions whose code is being made ready to run (Pending, InProgress).
+    let preparations: Preparations
 
     // MARK: CreateFunction
 
@@ -54,6 +56,13 @@ struct LambdaService: Sendable {
         settings.apply(to: &record)
         try applyLayers(reader.document["Layers"], to: &record, context)
         try checkUnzippedSize(record)
+        let publish = reader.document["Publish"]?.boolValue == true
+        if publish {
+            // A version is a snapshot of code that runs: prepare it before publishing.
+            _ = try invocationTarget(record, invokedFunctionArn: "")
+        } else {
+            Self.markPreparing(&record, isNew: true)
+        }
         do {
             try store.createFunction(record)
         } catch let error where error.code == .conflict {
@@ -61,7 +70,11 @@ struct LambdaService: Sendable {
         } catch {
             throw AWSError.service()
         }
-        return try finishCreate(record, tags: tags, publish: reader.document["Publish"]?.boolValue == true, context)
+        let response = try finishCreate(record, tags: tags, publish: publish, context)
+        if !publish {
+            startPreparing(record.name)
+        }
+        return response
     }
 
     // MARK: Reading
@@ -130,9 +143,14 @@ struct LambdaService: Sendable {
         record.codeSha256 = blob.sha256Base64
         record.codeSizeBytes = blob.size
         record.codeUnzippedBytes = blob.unzippedBytes
-        let response = try save(&record, context)
-        guard reader.document["Publish"]?.boolValue == true else { return response }
-        return Self.json(200, FunctionConfiguration.json(try publish(record, description: nil, context)), context)
+        let publish = reader.document["Publish"]?.boolValue == true
+        if publish {
+            // A version is a snapshot of code that runs: prepare it before publishing.
+            _ = try invocationTarget(record, invokedFunctionArn: "")
+        }
+        let response = try save(&record, prepared: publish, context)
+        guard publish else { return response }
+        return Self.json(200, FunctionConfiguration.json(try self.publish(record, description: nil, context)), context)
     }
 
     func updateFunctionConfiguration(
@@ -204,6 +222,7 @@ struct LambdaService: Sendable {
         try Self.checkJSON(payload)
         let qualifier = parseQuery(request.query)["Qualifier"] ?? FunctionReference(parsing: name)?.qualifier
         let record = try lookup(name, qualifier: qualifier, context, routing: true)
+        try Self.refuseUnready(record)
         var headers: HTTPHeaders = ["X-Amzn-RequestId": context.requestId]
         switch invocationType {
         case "DryRun":
@@ -356,8 +375,10 @@ struct LambdaService: Sendable {
         }
     }
 
+    /// Stores a changed `$LATEST`: InProgress while it is prepared in the background, or
+    /// Successful at once when the caller has `prepared` it.
     private func save(
-        _ record: inout FunctionRecord, _ context: RequestContext
+        _ record: inout FunctionRecord, prepared: Bool = false, _ context: RequestContext
     ) throws(AWSError) -> HTTPResponse {
         guard record.version == FunctionRecord.latestVersion else {
             throw AWSError.invalidParameter(
@@ -366,7 +387,14 @@ struct LambdaService: Sendable {
         let previous = record.revisionId
         record.revisionId = UUID().uuidString.lowercased()
         record.lastModifiedMilliseconds = Self.now()
-        record.lastUpdateStatus = "Successful"
+        if prepared {
+            record.state = "Active"
+            record.lastUpdateStatus = "Successful"
+            record.lastUpdateStatusReason = nil
+            record.lastUpdateStatusReasonCode = nil
+        } else {
+            Self.markPreparing(&record, isNew: false)
+        }
         do {
             try store.updateFunction(record, expectedRevisionId: previous)
         } catch  where error.code == .preconditionFailed {
@@ -377,6 +405,9 @@ struct LambdaService: Sendable {
             throw AWSError.service()
         }
         invoker.retire(functionName: record.name)
+        if !prepared {
+            startPreparing(record.name)
+        }
         return Self.json(200, FunctionConfiguration.json(record), context)
     }
 
