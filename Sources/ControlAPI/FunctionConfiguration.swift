@@ -3,11 +3,14 @@ import Store
 
 /// Maps store records to Lambda's FunctionConfiguration wire shape.
 enum FunctionConfiguration {
-    static func json(_ record: FunctionRecord) -> JSONValue {
+    /// - Parameter alias: The alias the caller asked through: the ARN is then the alias's, as on
+    ///   AWS, while Version still names the version it points to.
+    static func json(_ record: FunctionRecord, alias: String? = nil) -> JSONValue {
         let arn = "arn:aws:lambda:\(record.region):\(record.accountId):function:\(record.name)"
+        let qualifier = alias ?? (record.version == "$LATEST" ? nil : record.version)
         var members: [String: JSONValue] = [
             "FunctionName": .string(record.name),
-            "FunctionArn": .string(record.version == "$LATEST" ? arn : "\(arn):\(record.version)"),
+            "FunctionArn": .string(qualifier.map { "\(arn):\($0)" } ?? arn),
             "Role": .string(record.role),
             "CodeSize": .number(Double(record.codeSizeBytes)),
             "Description": .string(record.description),

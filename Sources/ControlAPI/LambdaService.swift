@@ -79,11 +79,17 @@ struct LambdaService: Sendable {
 
     // MARK: Reading
 
+    /// The alias a request names, in its Qualifier or in the function ARN, if it names one.
+    static func requestedAlias(_ name: String, _ qualifier: String?) -> String? {
+        (qualifier ?? FunctionReference(parsing: name)?.qualifier).flatMap { isAliasName($0) ? $0 : nil }
+    }
+
     func getFunction(_ request: HTTPRequest, _ context: RequestContext, name: String) throws(AWSError) -> HTTPResponse {
-        let record = try lookup(name, qualifier: parseQuery(request.query)["Qualifier"], context)
+        let qualifier = parseQuery(request.query)["Qualifier"]
+        let record = try lookup(name, qualifier: qualifier, context)
         let location = signer.location(context, path: "/_swiftlet/code/\(record.name)/\(record.codeSha256Hex).zip")
         var document: [String: JSONValue] = [
-            "Configuration": FunctionConfiguration.json(record),
+            "Configuration": FunctionConfiguration.json(record, alias: Self.requestedAlias(name, qualifier)),
             "Code": ["RepositoryType": "S3", "Location": .string(location)],
         ]
         let tags = try functionTags(record.name)
@@ -99,8 +105,9 @@ struct LambdaService: Sendable {
     func getFunctionConfiguration(
         _ request: HTTPRequest, _ context: RequestContext, name: String
     ) throws(AWSError) -> HTTPResponse {
-        let record = try lookup(name, qualifier: parseQuery(request.query)["Qualifier"], context)
-        return Self.json(200, FunctionConfiguration.json(record), context)
+        let qualifier = parseQuery(request.query)["Qualifier"]
+        let record = try lookup(name, qualifier: qualifier, context)
+        return Self.json(200, FunctionConfiguration.json(record, alias: Self.requestedAlias(name, qualifier)), context)
     }
 
     func listFunctions(_ request: HTTPRequest, _ context: RequestContext) throws(AWSError) -> HTTPResponse {
@@ -117,7 +124,7 @@ struct LambdaService: Sendable {
             throw AWSError.service()
         }
         var document: [String: JSONValue] = [
-            "Functions": .array(records.prefix(limit).map(FunctionConfiguration.json))
+            "Functions": .array(records.prefix(limit).map { FunctionConfiguration.json($0) })
         ]
         if records.count > limit {
             document["NextMarker"] = .string(records[limit - 1].name)

@@ -73,7 +73,7 @@ extension LambdaService {
         let page = Pagination.page(
             versions, marker: query["Marker"], maxItems: maxItems, key: \.version,
             isAfter: { Pagination.versionRank($0.version) > Pagination.versionRank($1) })
-        var document: [String: JSONValue] = ["Versions": .array(page.items.map(FunctionConfiguration.json))]
+        var document: [String: JSONValue] = ["Versions": .array(page.items.map { FunctionConfiguration.json($0) })]
         if let marker = page.nextMarker {
             document["NextMarker"] = .string(marker)
         }

@@ -190,3 +190,18 @@ def test_deleting_the_function_deletes_its_aliases(lambda_client, make_function)
     name2, _ = make_function(name=name)
     assert lambda_client.list_aliases(FunctionName=name2)["Aliases"] == []
     assert lambda_client.publish_version(FunctionName=name2)["Version"] == "1"
+
+
+def test_configuration_through_an_alias_names_the_alias_and_the_version(lambda_client, versioned):
+    name, _ = versioned
+    first = "1"
+    lambda_client.create_alias(FunctionName=name, Name="shown", FunctionVersion=first)
+    arn = f"arn:aws:lambda:us-east-1:123456789012:function:{name}"
+    for configuration in (
+        lambda_client.get_function_configuration(FunctionName=name, Qualifier="shown"),
+        lambda_client.get_function(FunctionName=f"{arn}:shown")["Configuration"],
+    ):
+        assert (configuration["FunctionArn"], configuration["Version"]) == (f"{arn}:shown", first)
+    # Through the version itself, the ARN names the version.
+    by_version = lambda_client.get_function_configuration(FunctionName=name, Qualifier=first)
+    assert by_version["FunctionArn"] == f"{arn}:{first}"
