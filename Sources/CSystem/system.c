@@ -1,6 +1,7 @@
 #define _GNU_SOURCE
 #include "CSystem.h"
 
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -72,5 +73,37 @@ int swiftlet_spawn(const char *path, char *const argv[], char *const envp[], con
     result = posix_spawn(pid, path, &actions, &attributes, argv, envp);
     posix_spawnattr_destroy(&attributes);
     posix_spawn_file_actions_destroy(&actions);
+    return result;
+}
+
+int swiftlet_spawn_passing(const char *path, char *const argv[], char *const envp[], const int *fds, int count,
+                           int stdio_fd, pid_t *pid) {
+    if (count < 0 || count > 16) {
+        return EINVAL;
+    }
+    // Copies numbered above every target first, so no dup2 below overwrites a source
+    // still to be copied.
+    int sources[16];
+    for (int index = 0; index < count; index++) {
+        sources[index] = fcntl(fds[index], F_DUPFD_CLOEXEC, 3 + count);
+        if (sources[index] < 0) {
+            int code = errno;
+            while (index-- > 0) close(sources[index]);
+            return code;
+        }
+    }
+    posix_spawn_file_actions_t actions;
+    int result = posix_spawn_file_actions_init(&actions);
+    if (result == 0) {
+        posix_spawn_file_actions_adddup2(&actions, stdio_fd, 0);
+        posix_spawn_file_actions_adddup2(&actions, stdio_fd, 1);
+        // dup2 clears close-on-exec on the copy: descriptor i of `fds` arrives as 3 + i.
+        for (int index = 0; index < count; index++) {
+            posix_spawn_file_actions_adddup2(&actions, sources[index], 3 + index);
+        }
+        result = posix_spawn(pid, path, &actions, NULL, argv, envp);
+        posix_spawn_file_actions_destroy(&actions);
+    }
+    for (int index = 0; index < count; index++) close(sources[index]);
     return result;
 }

@@ -457,7 +457,8 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             memoryMegabytes: function.memoryMegabytes,
             ephemeralStorageMegabytes: function.ephemeralStorageMegabytes,
             scratchDirectory: configuration.sandboxScratchDirectory,
-            awsEndpointPort: configuration.awsAccess == nil ? nil : SandboxSpec.awsEndpointPort)
+            awsEndpointPort: configuration.awsAccess == nil ? nil : SandboxSpec.awsEndpointPort,
+            outboundNetwork: configuration.outboundNetwork)
     }
 
     private func launchSpec(runtimeAPIPort: Int, sandbox: SandboxSpec?) -> LaunchSpec {

@@ -99,6 +99,8 @@ public struct InvokerConfiguration: Sendable {
     public var sandboxBinds: [ReadOnlyBind] = []
     /// Where sandboxes' disk-backed `/tmp` images are made; nil uses a tmpfs.
     public var sandboxScratchDirectory: String?
+    /// Whether sandboxed functions may reach other networks (through slirp4netns).
+    public var outboundNetwork = false
     /// Credentials and an endpoint for functions to call the AWS APIs; nil gives them neither.
     public var awsAccess: FunctionAWSAccess?
 

@@ -51,6 +51,8 @@ public struct LaunchedProcess: Sendable {
     public let runtimeAPIListener: Int32?
     /// A socket listening on the AWS endpoint's port inside the namespace; nil without one.
     public let awsEndpointListener: Int32?
+    /// The environment's user-mode network stack, stopped at release.
+    let outbound: OutboundNetwork?
     /// The environment's cgroup; nil for a plain process.
     public let cgroup: EnvironmentCgroup?
     /// A second pidfd, kept for reaping off the event loop at release.
@@ -60,7 +62,8 @@ public struct LaunchedProcess: Sendable {
 
     init(
         pid: pid_t, exitDescriptor: Int32, outputDescriptors: [Int32], runtimeAPIListener: Int32? = nil,
-        awsEndpointListener: Int32? = nil, cgroup: EnvironmentCgroup? = nil, reapDescriptor: Int32,
+        awsEndpointListener: Int32? = nil, outbound: OutboundNetwork? = nil, cgroup: EnvironmentCgroup? = nil,
+        reapDescriptor: Int32,
         exitStatusFromBubblewrap: Bool = false
     ) {
         self.pid = pid
@@ -68,6 +71,7 @@ public struct LaunchedProcess: Sendable {
         self.outputDescriptors = outputDescriptors
         self.runtimeAPIListener = runtimeAPIListener
         self.awsEndpointListener = awsEndpointListener
+        self.outbound = outbound
         self.cgroup = cgroup
         self.reapDescriptor = reapDescriptor
         self.exitStatusFromBubblewrap = exitStatusFromBubblewrap
@@ -178,6 +182,7 @@ public enum ProcessLauncher {
     /// removes the cgroup. Call exactly once.
     public static func release(_ process: LaunchedProcess) {
         teardown.async {
+            process.outbound?.detach()
             process.cgroup?.destroy()
             if process.reapDescriptor >= 0 {
                 _ = swiftlet_wait_pidfd(process.reapDescriptor)

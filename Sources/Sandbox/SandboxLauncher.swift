@@ -63,6 +63,10 @@ enum SandboxLauncher {
             }
             scope.listeners = listeners
             scope.closeAfterSpawn.append(netns)
+            if sandbox.outboundNetwork {
+                // Configured before the runtime starts, so its first connection finds the route.
+                scope.outbound = try OutboundNetwork.attach(netns: netns)
+            }
         }
 
         // 4. The trees to show, staged under one reachable directory, and the filter.
@@ -111,12 +115,14 @@ enum SandboxLauncher {
         _ = swiftlet_set_cloexec(exitDescriptor)
         let reapDescriptor = fcntl(exitDescriptor, F_DUPFD_CLOEXEC, 0)
         let listeners = scope.listeners
+        let outbound = scope.outbound
         scope.listeners = []
+        scope.outbound = nil
         scope.pid = nil
         return LaunchedProcess(
             pid: pid, exitDescriptor: exitDescriptor, outputDescriptors: [stdout.read, stderr.read],
             runtimeAPIListener: listeners.first, awsEndpointListener: listeners.dropFirst().first,
-            cgroup: scope.cgroup,
+            outbound: outbound, cgroup: scope.cgroup,
             reapDescriptor: reapDescriptor, exitStatusFromBubblewrap: true)
     }
 
@@ -203,6 +209,8 @@ private struct LaunchScope {
     let cgroup: EnvironmentCgroup
     /// The Runtime API's listening socket, then the AWS endpoint's when there is one.
     var listeners: [Int32] = []
+    /// The environment's slirp4netns, when it may reach other networks.
+    var outbound: OutboundNetwork?
     var pid: pid_t?
     var closeAfterSpawn: [Int32] = []
     var readEnds: [Int32] = []
@@ -248,6 +256,7 @@ private struct LaunchScope {
         for listener in listeners {
             close(listener)
         }
+        outbound?.detach()
         if let pid {
             kill(pid, SIGKILL)
             var status: Int32 = 0

@@ -30,6 +30,9 @@ public struct SandboxSpec: Sendable, Equatable {
     /// A second port listening inside the namespace, where the server answers the AWS APIs
     /// (`AWS_ENDPOINT_URL`), so a function reaches Swiftlet without reaching the host's loopback.
     public var awsEndpointPort: Int?
+    /// Outbound traffic to other networks through slirp4netns; without it the namespace has
+    /// only its loopback.
+    public var outboundNetwork: Bool
     /// The unprivileged user and group the runtime runs as, on the host too.
     public var uid: UInt32
     public var gid: UInt32
@@ -39,7 +42,7 @@ public struct SandboxSpec: Sendable, Equatable {
         extraReadOnly: [ReadOnlyBind] = [], memoryMegabytes: Int, ephemeralStorageMegabytes: Int,
         scratchDirectory: String? = nil, pidsLimit: Int = 1024,
         runtimeAPIPort: Int? = SandboxSpec.runtimeAPIPort, awsEndpointPort: Int? = nil,
-        uid: UInt32 = SandboxSpec.sandboxUser, gid: UInt32 = SandboxSpec.sandboxUser
+        outboundNetwork: Bool = false, uid: UInt32 = SandboxSpec.sandboxUser, gid: UInt32 = SandboxSpec.sandboxUser
     ) {
         self.codeDirectory = codeDirectory
         self.runtimeDirectory = runtimeDirectory
@@ -51,6 +54,7 @@ public struct SandboxSpec: Sendable, Equatable {
         self.pidsLimit = pidsLimit
         self.runtimeAPIPort = runtimeAPIPort
         self.awsEndpointPort = awsEndpointPort
+        self.outboundNetwork = outboundNetwork
         self.uid = uid
         self.gid = gid
     }

@@ -37,6 +37,7 @@ enum Serve {
             ProcessLauncher.recoverFromEarlierRuns()
         }
         invokerConfiguration.sandboxBinds = try sandboxBinds(arguments)
+        invokerConfiguration.outboundNetwork = try outboundNetwork(arguments, sandbox: invokerConfiguration.sandbox)
         invokerConfiguration.sandboxScratchDirectory = dataDirectory + "/sandbox-tmp"
         // Functions call the AWS APIs as their execution role: inside a sandbox through a port in
         // its own network namespace, without one through the server's own address.
@@ -96,6 +97,25 @@ enum Serve {
             // Expired STS sessions sign nothing; drop them so the table does not grow without bound.
             _ = try? store.deleteExpiredSessions(before: Int64(Date().timeIntervalSince1970 * 1000))
             try? await Task.sleep(for: .seconds(60))
+        }
+    }
+
+    /// `--outbound-network none|slirp4netns`: whether sandboxed functions reach other networks.
+    private static func outboundNetwork(_ arguments: Arguments, sandbox: SandboxMode) throws -> Bool {
+        switch arguments.option("outbound-network") ?? "none" {
+        case "none":
+            return false
+        case "slirp4netns":
+            guard OutboundNetworkSupport.isAvailable else {
+                throw UsageError(
+                    "--outbound-network slirp4netns needs /usr/bin/slirp4netns (scripts/setup installs it)")
+            }
+            if sandbox == .none {
+                printError("swiftlet: warning: without a sandbox functions share the host's network anyway")
+            }
+            return sandbox == .bubblewrap
+        case let other:
+            throw UsageError("--outbound-network takes none or slirp4netns, not '\(other)'")
         }
     }
 

@@ -29,4 +29,11 @@ int swiftlet_accept(int fd);
 int swiftlet_spawn(const char *path, char *const argv[], char *const envp[], const char *cwd,
                    int stdin_fd, int stdout_fd, int stderr_fd, pid_t *pid);
 
+/// Starts `path` with `argv` and `envp`, stdin and stdout on `stdio_fd` (stderr is
+/// inherited), and descriptor i of `fds` (at most 16) as descriptor 3 + i. Every
+/// other descriptor of the caller must be close-on-exec. Returns 0 and stores the
+/// pid, or an errno value.
+int swiftlet_spawn_passing(const char *path, char *const argv[], char *const envp[], const int *fds, int count,
+                           int stdio_fd, pid_t *pid);
+
 #endif
