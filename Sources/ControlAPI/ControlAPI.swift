@@ -45,6 +45,7 @@ public final class ControlAPI: HTTPHandler {
     private let logs: LogsService
     private let eventInvokeConfigs: EventInvokeConfigService
     private let concurrency: ConcurrencyService
+    private let provisionedConcurrency: ProvisionedConcurrencyService
     private let concurrencyStore: any ConcurrencyStore
     private let ready: @Sendable () -> Bool
     private let security: Security
@@ -79,6 +80,8 @@ public final class ControlAPI: HTTPHandler {
         self.concurrency = ConcurrencyService(
             store: store, concurrency: store, invoker: invoker, accountLimit: configuration.accountConcurrencyLimit)
         self.concurrencyStore = store
+        self.provisionedConcurrency = ProvisionedConcurrencyService(
+            lambda: lambda, store: store, invoker: invoker, accountLimit: configuration.accountConcurrencyLimit)
         self.ready = ready
         self.security = Security(configuration: configuration, store: store)
     }
@@ -91,6 +94,9 @@ public final class ControlAPI: HTTPHandler {
         }
         try asyncQueue.start()
         lambda.resumePreparations()
+        provisionedConcurrency.refresh(
+            RequestContext(
+                requestId: "start", region: configuration.defaultRegion, accountId: configuration.accountId))
     }
 
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
@@ -200,7 +206,13 @@ public final class ControlAPI: HTTPHandler {
         }
         do {
             try authorizeLambda(operation, parameters, query, request, context, caller)
-            return try await perform(operation, parameters, request, context)
+            let response = try await perform(operation, parameters, request, context)
+            if Self.operationsMovingProvisionedConcurrency.contains(operation),
+                let function = parameters["FunctionName"].flatMap(FunctionReference.init(parsing:))
+            {
+                provisionedConcurrency.refresh(functionName: function.name, context)
+            }
+            return response
         } catch {
             return error.restResponse(requestId: context.requestId)
         }
@@ -295,6 +307,14 @@ public final class ControlAPI: HTTPHandler {
             return try lambda.removePermission(
                 request, context, name: name, statementId: parameters["StatementId"] ?? "")
         case "GetPolicy": return try lambda.getPolicy(request, context, name: name)
+        case "PutProvisionedConcurrencyConfig":
+            return try await provisionedConcurrency.put(request, context, name: name)
+        case "GetProvisionedConcurrencyConfig":
+            return try await provisionedConcurrency.get(request, context, name: name)
+        case "DeleteProvisionedConcurrencyConfig":
+            return try provisionedConcurrency.delete(request, context, name: name)
+        case "ListProvisionedConcurrencyConfigs":
+            return try await provisionedConcurrency.list(request, context, name: name)
         case "PutFunctionConcurrency": return try concurrency.put(request, context, name: name)
         case "GetFunctionConcurrency": return try concurrency.get(context, name: name)
         case "DeleteFunctionConcurrency": return try concurrency.delete(context, name: name)
@@ -315,6 +335,12 @@ public final class ControlAPI: HTTPHandler {
     private static let operationsNeedingPreparedCode: Set<String> = [
         "Invoke", "InvokeAsync", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion",
         "CreateAlias", "UpdateAlias", "DeleteFunction",
+    ]
+
+    /// Operations after which provisioned environments may belong elsewhere: an alias moved,
+    /// or a function, version or alias is gone.
+    private static let operationsMovingProvisionedConcurrency: Set<String> = [
+        "UpdateAlias", "DeleteAlias", "DeleteFunction", "UpdateFunctionCode", "UpdateFunctionConfiguration",
     ]
 
     /// The model's operations with their path templates split once, at first use.

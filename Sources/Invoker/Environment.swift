@@ -54,6 +54,11 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     private let startedAt = ContinuousClock.now
     private var initDurationMilliseconds: Double?
     private var coldStartPending = true
+    /// The provisioned-concurrency configuration that started this environment ahead of
+    /// invocations, if one did: it is kept while idle, and its first invocation reports no
+    /// Init Duration (init was on no invocation's path).
+    let provisionKey: String?
+    var isProvisioned: Bool { provisionKey != nil }
     private var initTimer: UInt64?
     /// True while the environment's processes are frozen (idle, runtime client parked).
     private var frozen = false
@@ -72,12 +77,14 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
 
     init(
         target: InvocationTarget, loop: EventLoop, sink: any LogSink, configuration: InvokerConfiguration,
-        onRelease: @escaping (Environment) -> Void
+        provisionKey: String? = nil, onRelease: @escaping (Environment) -> Void
     ) {
         self.target = target
         self.loop = loop
         self.sink = sink
         self.configuration = configuration
+        self.provisionKey = provisionKey
+        self.coldStartPending = provisionKey == nil
         self.onRelease = onRelease
         self.logStream = LogFormat.streamName(version: target.function.version)
     }
@@ -124,8 +131,11 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         }
     }
 
-    /// Runs `request`; `completion` is called exactly once, on the loop thread.
-    func run(_ request: InvokeRequest, completion: @escaping (InvokeResult) -> Void) {
+    /// Runs `request`, invoked as `invokedFunctionArn` (the ARN this caller used, which a warm
+    /// environment may not have been started for); `completion` is called exactly once, on the loop.
+    func run(
+        _ request: InvokeRequest, invokedFunctionArn: String, completion: @escaping (InvokeResult) -> Void
+    ) {
         precondition(active == nil && status != .dead && status != .busy)
         lastUsed = .now
         active = Active(request: request, completion: completion)
@@ -143,7 +153,7 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         endpoint.invoke(
             RuntimeInvocation(
                 requestId: request.requestId, payload: request.payload, deadlineMilliseconds: deadline,
-                invokedFunctionArn: target.invokedFunctionArn, traceId: Self.traceId(),
+                invokedFunctionArn: invokedFunctionArn, traceId: Self.traceId(),
                 clientContext: request.clientContext, cognitoIdentity: request.cognitoIdentity))
     }
 
@@ -477,7 +487,7 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": String(function.memoryMegabytes),
             "AWS_LAMBDA_LOG_GROUP_NAME": logGroup,
             "AWS_LAMBDA_LOG_STREAM_NAME": logStream,
-            "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+            "AWS_LAMBDA_INITIALIZATION_TYPE": isProvisioned ? "provisioned-concurrency" : "on-demand",
             "AWS_REGION": function.region,
             "AWS_DEFAULT_REGION": function.region,
             "AWS_EXECUTION_ENV": "AWS_Lambda_\(runtime)",

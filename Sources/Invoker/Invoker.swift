@@ -19,13 +19,18 @@ public final class Invoker: @unchecked Sendable {
     private var accepting = true
     /// Reserved concurrency by function name; the rest of the account limit is shared.
     private var reserved: [String: Int] = [:]
+    /// Provisioned concurrency: environments kept initialised per configuration key.
+    private var provisioned: [String: (target: InvocationTarget, count: Int)] = [:]
 
     public init(loop: EventLoop, sink: any LogSink, configuration: InvokerConfiguration) {
         self.loop = loop
         self.sink = sink
         self.configuration = configuration
         loop.execute { [self] in
-            loop.addTick(owner: self) { [weak self] in self?.reapIdle() }
+            loop.addTick(owner: self) { [weak self] in
+                self?.reapIdle()
+                self?.maintainProvisioned()
+            }
         }
     }
 
@@ -60,6 +65,43 @@ public final class Invoker: @unchecked Sendable {
     /// `functionName`'s reserved concurrency, if it has one.
     public func reservedConcurrency(of functionName: String) async -> Int? {
         (try? await loop.submit { [self] in reserved[functionName] }) ?? nil
+    }
+
+    /// Keeps `count` environments of `target` initialised ahead of invocations under `key`
+    /// (provisioned concurrency); a count of 0 (or no target) removes them.
+    public func provision(key: String, target: InvocationTarget?, count: Int) {
+        loop.execute { [self] in
+            let previous = provisioned[key]?.target.poolKey
+            if let target, count > 0 {
+                provisioned[key] = (target, count)
+            } else {
+                provisioned[key] = nil
+            }
+            // Another version (an alias moved) or fewer environments: let the extra ones go.
+            let keep = provisioned[key].map { $0.target.poolKey == previous ? $0.count : 0 } ?? 0
+            trimProvisioned(key: key, keeping: keep)
+            maintainProvisioned()
+        }
+    }
+
+    /// Drops every provisioned configuration of `functionName` whose key is not in `keeping`.
+    public func unprovision(functionName: String, keeping: Set<String>) {
+        loop.execute { [self] in
+            for key in provisioned.keys where provisioned[key]?.target.function.name == functionName {
+                guard !keeping.contains(key) else { continue }
+                provisioned[key] = nil
+                trimProvisioned(key: key, keeping: 0)
+            }
+        }
+    }
+
+    /// How many of `key`'s provisioned environments have finished initialising.
+    public func provisionedReady(key: String) async -> Int {
+        (try? await loop.submit { [self] in
+            environments.values.filter {
+                $0.provisionKey == key && ($0.status == .idle || $0.status == .busy) && !$0.isRetired
+            }.count
+        }) ?? 0
     }
 
     /// Stops idle environments of `functionName`; busy ones stop when they finish.
@@ -120,7 +162,7 @@ public final class Invoker: @unchecked Sendable {
                 environment.terminate()
                 continue
             }
-            environment.run(request) { completion(.success($0)) }
+            environment.run(request, invokedFunctionArn: target.invokedFunctionArn) { completion(.success($0)) }
             return
         }
         let environment = Environment(target: target, loop: loop, sink: sink, configuration: configuration) {
@@ -138,7 +180,7 @@ public final class Invoker: @unchecked Sendable {
                         reason: nil)))
         }
         environments[environment.id] = environment
-        environment.run(request) { completion(.success($0)) }
+        environment.run(request, invokedFunctionArn: target.invokedFunctionArn) { completion(.success($0)) }
     }
 
     /// Layers are shown at `/opt` only inside a sandbox (`--sandbox none` has none).
@@ -206,11 +248,47 @@ public final class Invoker: @unchecked Sendable {
         }
     }
 
+    /// Starts environments for every provisioned configuration short of its count.
+    private func maintainProvisioned() {
+        guard accepting else { return }
+        for (key, configuration) in provisioned {
+            let alive = environments.values.filter { $0.provisionKey == key && !$0.isRetired }.count
+            for _ in alive..<max(alive, configuration.count) {
+                startProvisioned(configuration.target, key: key)
+            }
+        }
+    }
+
+    private func startProvisioned(_ target: InvocationTarget, key: String) {
+        let environment = Environment(
+            target: target, loop: loop, sink: sink, configuration: configuration, provisionKey: key
+        ) { [weak self] in self?.environmentDidRelease($0) }
+        do {
+            try environment.start()
+            environments[environment.id] = environment
+        } catch {
+            environment.terminate()
+            OperatorLog.warning("could not start a provisioned environment", ["key": key, "error": "\(error)"])
+        }
+    }
+
+    /// Lets `key`'s provisioned environments beyond the first `keeping` go: idle ones now, busy
+    /// ones when they finish.
+    private func trimProvisioned(key: String, keeping: Int) {
+        let mine = environments.values.filter { $0.provisionKey == key && !$0.isRetired }
+        for environment in mine.dropFirst(keeping) {
+            environment.markRetired()
+            if environment.status == .idle || environment.status == .initializing {
+                environment.terminate()
+            }
+        }
+    }
+
     private func reapIdle() {
         let now = ContinuousClock.now
         for (key, pool) in idle {
             let isExpired = { (environment: Environment) in
-                now - environment.lastUsed > self.configuration.idleTimeout
+                (now - environment.lastUsed > self.configuration.idleTimeout && !environment.isProvisioned)
                     || !environment.credentialsOutlast(seconds: environment.target.function.timeoutSeconds + 60)
             }
             let expired = pool.filter(isExpired)

@@ -202,6 +202,16 @@ enum Migrations {
         CREATE INDEX iam_sessions_by_role ON iam_sessions (role_name);
         CREATE INDEX iam_sessions_by_expiration ON iam_sessions (expiration_ms);
         """,
+        // 7: provisioned concurrency per function and qualifier (a version or an alias).
+        """
+        CREATE TABLE provisioned_concurrency (
+            function_name TEXT NOT NULL,
+            qualifier TEXT NOT NULL,
+            requested INTEGER NOT NULL,
+            last_modified_ms INTEGER NOT NULL,
+            PRIMARY KEY (function_name, qualifier)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Brings `database` up to the newest schema in one transaction, so a crash part way

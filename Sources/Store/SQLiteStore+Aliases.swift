@@ -59,6 +59,9 @@ extension SQLiteStore {
             try database.transaction { () throws(StoreError) -> Bool in
                 try database.run(
                     "DELETE FROM function_policies WHERE function_name = ? AND qualifier = ?", [functionName, name])
+                try database.run(
+                    "DELETE FROM provisioned_concurrency WHERE function_name = ? AND qualifier = ?",
+                    [functionName, name])
                 return try database.run(
                     "DELETE FROM aliases WHERE function_name = ? AND name = ?", [functionName, name]) > 0
             }

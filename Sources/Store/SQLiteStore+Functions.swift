@@ -117,6 +117,8 @@ extension SQLiteStore {
             return try database.transaction { () throws(StoreError) -> Bool in
                 try database.run(
                     "DELETE FROM function_policies WHERE function_name = ? AND qualifier = ?", [name, version])
+                try database.run(
+                    "DELETE FROM provisioned_concurrency WHERE function_name = ? AND qualifier = ?", [name, version])
                 return try database.run("DELETE FROM functions WHERE name = ? AND version = ?", [name, version]) > 0
             }
         }

@@ -73,6 +73,7 @@ extension SQLiteStore {
         try database.run("DELETE FROM aliases WHERE function_name = ?", [name])
         try database.run("DELETE FROM function_tags WHERE function_name = ?", [name])
         try database.run("DELETE FROM function_policies WHERE function_name = ?", [name])
+        try database.run("DELETE FROM provisioned_concurrency WHERE function_name = ?", [name])
         try database.run(
             "DELETE FROM version_counters WHERE kind = ? AND name = ?", [functionCounterKind, name])
     }
