@@ -385,6 +385,12 @@ public final class ControlAPI: HTTPHandler {
         text += "swiftlet_environments \(environments.total)\n"
         text += "# HELP swiftlet_environments_idle Execution environments idle and reusable.\n"
         text += "# TYPE swiftlet_environments_idle gauge\nswiftlet_environments_idle \(environments.idle)\n"
+        text += "# HELP swiftlet_environments_memory_bytes Memory charged to environments against the budget.\n"
+        text += "# TYPE swiftlet_environments_memory_bytes gauge\n"
+        text += "swiftlet_environments_memory_bytes \(environments.memoryBytes)\n"
+        text += "# HELP swiftlet_environments_reclaimed_total Idle environments stopped to make room in memory.\n"
+        text += "# TYPE swiftlet_environments_reclaimed_total counter\n"
+        text += "swiftlet_environments_reclaimed_total \(environments.reclaimed)\n"
         text += "# HELP swiftlet_async_events_queued Asynchronous events waiting or being delivered.\n"
         text += "# TYPE swiftlet_async_events_queued gauge\nswiftlet_async_events_queued \(queue.queued)\n"
         return text

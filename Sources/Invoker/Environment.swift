@@ -58,6 +58,9 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     /// invocations, if one did: it is kept while idle, and its first invocation reports no
     /// Init Duration (init was on no invocation's path).
     let provisionKey: String?
+    /// What the host's memory budget counts for this environment: its peak use so far, or
+    /// until its first invocation reports one, what its function's environments needed before.
+    var memoryChargeBytes: Int
     var isProvisioned: Bool { provisionKey != nil }
     private var initTimer: UInt64?
     /// True while the environment's processes are frozen (idle, runtime client parked).
@@ -77,8 +80,9 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
 
     init(
         target: InvocationTarget, loop: EventLoop, sink: any LogSink, configuration: InvokerConfiguration,
-        provisionKey: String? = nil, onRelease: @escaping (Environment) -> Void
+        provisionKey: String? = nil, expectedMemoryBytes: Int = 0, onRelease: @escaping (Environment) -> Void
     ) {
+        self.memoryChargeBytes = expectedMemoryBytes
         self.target = target
         self.loop = loop
         self.sink = sink
@@ -339,6 +343,9 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     private func appendEndAndReport(_ requestId: String, duration: Double, initDuration: Double?, status: String?) {
         let memory = target.function.memoryMegabytes
         let used = maxMemoryUsedMegabytes()
+        if used > 0 {
+            memoryChargeBytes = used * 1_048_576
+        }
         guard jsonLogs else {
             appendLine(LogFormat.end(requestId: requestId))
             appendLine(

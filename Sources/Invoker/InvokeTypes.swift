@@ -99,6 +99,9 @@ public struct InvokerConfiguration: Sendable {
     public var sandboxBinds: [ReadOnlyBind] = []
     /// Where sandboxes' disk-backed `/tmp` images are made; nil uses a tmpfs.
     public var sandboxScratchDirectory: String?
+    /// Memory all environments together may use (`--memory-budget-mb`); nil: the host's total
+    /// memory less a headroom (Invoker.defaultMemoryBudget).
+    public var memoryBudgetBytes: Int?
     /// Whether sandboxed functions may reach other networks (through slirp4netns).
     public var outboundNetwork = false
     /// Credentials and an endpoint for functions to call the AWS APIs; nil gives them neither.

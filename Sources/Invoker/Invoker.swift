@@ -19,6 +19,8 @@ public final class Invoker: @unchecked Sendable {
     private var accepting = true
     /// Reserved concurrency by function name; the rest of the account limit is shared.
     private var reserved: [String: Int] = [:]
+    /// Idle environments stopped to make room in the memory budget, since start.
+    private var reclaimedForMemory = 0
     /// Provisioned concurrency: environments kept initialised per configuration key.
     private var provisioned: [String: (target: InvocationTarget, count: Int)] = [:]
 
@@ -50,11 +52,15 @@ public final class Invoker: @unchecked Sendable {
         (try? await loop.submit { [self] in environments.count }) ?? 0
     }
 
-    /// Environments alive, and how many of them are idle (waiting, reusable).
-    public func environmentCounts() async -> (total: Int, idle: Int) {
+    /// Environments alive, how many are idle (waiting, reusable), the memory charged to them
+    /// all, and how many idle ones were stopped to make room in the memory budget.
+    public func environmentCounts() async -> (total: Int, idle: Int, memoryBytes: Int, reclaimed: Int) {
         (try? await loop.submit { [self] in
-            (environments.count, idle.values.reduce(0) { $0 + $1.count })
-        }) ?? (0, 0)
+            (
+                environments.count, idle.values.reduce(0) { $0 + $1.count },
+                environments.values.reduce(0) { $0 + $1.memoryChargeBytes }, reclaimedForMemory
+            )
+        }) ?? (0, 0, 0, 0)
     }
 
     /// Sets (or with nil, removes) `functionName`'s reserved concurrency.
@@ -165,9 +171,13 @@ public final class Invoker: @unchecked Sendable {
             environment.run(request, invokedFunctionArn: target.invokedFunctionArn) { completion(.success($0)) }
             return
         }
-        let environment = Environment(target: target, loop: loop, sink: sink, configuration: configuration) {
-            [weak self] in self?.environmentDidRelease($0)
+        let expected = expectedMemory(target)
+        guard makeRoom(forBytes: expected) else {
+            return completion(.failure(Self.memoryBudgetSpent))
         }
+        let environment = Environment(
+            target: target, loop: loop, sink: sink, configuration: configuration, expectedMemoryBytes: expected
+        ) { [weak self] in self?.environmentDidRelease($0) }
         do {
             try environment.start()
         } catch {
@@ -181,6 +191,56 @@ public final class Invoker: @unchecked Sendable {
         }
         environments[environment.id] = environment
         environment.run(request, invokedFunctionArn: target.invokedFunctionArn) { completion(.success($0)) }
+    }
+
+    // MARK: Memory (loop thread)
+
+    /// A new environment is charged what its function's environments peaked at before, or
+    /// this much until one has run (about what a Python runtime with its page cache takes),
+    /// never more than MemorySize.
+    static let defaultExpectedMemoryBytes = 48 * 1_048_576
+
+    /// Environments are admitted against the budget, not against MemorySize: a ceiling is not a
+    /// reservation, so a 24 GiB host can hold far more than 190 idle 128 MB environments.
+    static let memoryBudgetSpent = InvokeError(
+        code: .throttled,
+        message: "Rate Exceeded. The memory this Swiftlet server gives execution environments is in use.",
+        reason: "ConcurrentInvocationLimitExceeded")
+
+    /// The host's total memory less a headroom for the kernel, the server and its store:
+    /// 1 GiB or a tenth of the total, whichever is more.
+    public static func defaultMemoryBudget() -> Int {
+        guard let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),
+            let kilobytes = Int(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 4 << 30 }
+        let total = kilobytes * 1024
+        return max(256 << 20, total - max(1 << 30, total / 10))
+    }
+
+    private func expectedMemory(_ target: InvocationTarget) -> Int {
+        let ceiling = target.function.memoryMegabytes * 1_048_576
+        let seen = environments.values
+            .filter { $0.target.function.name == target.function.name }
+            .map(\.memoryChargeBytes).max()
+        return min(ceiling, seen ?? Self.defaultExpectedMemoryBytes)
+    }
+
+    /// Whether `bytes` more fit in the budget, after stopping idle environments (least recently
+    /// used first, provisioned ones last) when they do not.
+    private func makeRoom(forBytes bytes: Int) -> Bool {
+        let budget = configuration.memoryBudgetBytes ?? Self.defaultMemoryBudget()
+        var used = environments.values.reduce(0) { $0 + $1.memoryChargeBytes }
+        guard used + bytes > budget else { return true }
+        let candidates = idle.values.flatMap { $0 }
+            .sorted { ($0.isProvisioned ? 1 : 0, $0.lastUsed) < ($1.isProvisioned ? 1 : 0, $1.lastUsed) }
+        for environment in candidates where used + bytes > budget {
+            used -= environment.memoryChargeBytes
+            idle[environment.target.poolKey]?.removeAll { $0 === environment }
+            reclaimedForMemory += 1
+            environment.terminate()
+        }
+        return used + bytes <= budget
     }
 
     /// Layers are shown at `/opt` only inside a sandbox (`--sandbox none` has none).
@@ -260,8 +320,14 @@ public final class Invoker: @unchecked Sendable {
     }
 
     private func startProvisioned(_ target: InvocationTarget, key: String) {
+        let expected = expectedMemory(target)
+        guard makeRoom(forBytes: expected) else {
+            OperatorLog.warning("provisioned environment waits for memory", ["key": key])
+            return
+        }
         let environment = Environment(
-            target: target, loop: loop, sink: sink, configuration: configuration, provisionKey: key
+            target: target, loop: loop, sink: sink, configuration: configuration, provisionKey: key,
+            expectedMemoryBytes: expected
         ) { [weak self] in self?.environmentDidRelease($0) }
         do {
             try environment.start()

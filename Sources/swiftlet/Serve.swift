@@ -29,6 +29,10 @@ enum Serve {
         if let seconds = try arguments.integer("idle-timeout") {
             invokerConfiguration.idleTimeout = .seconds(seconds)
         }
+        if let megabytes = try arguments.integer("memory-budget-mb") {
+            guard megabytes >= 64 else { throw UsageError("--memory-budget-mb must be at least 64") }
+            invokerConfiguration.memoryBudgetBytes = megabytes * 1_048_576
+        }
         if let limit = try arguments.integer("account-concurrency") {
             invokerConfiguration.accountConcurrencyLimit = limit
         }
