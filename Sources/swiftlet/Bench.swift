@@ -16,6 +16,10 @@ enum Bench {
                 endpoint: endpoint, events: try arguments.integer("events") ?? 20_000,
                 clients: try arguments.integer("clients") ?? 16)
         }
+        if let burst = try arguments.integer("burst") {
+            let seconds = Double(arguments.option("burst-seconds") ?? "2") ?? 2
+            return try BurstBench.run(endpoint: endpoint, invocations: burst, sleepSeconds: seconds)
+        }
         let api = try APIClient(endpoint: endpoint)
         let requests = try arguments.integer("requests") ?? 2000
         let coldStarts = try arguments.integer("cold-starts") ?? 20

@@ -23,6 +23,7 @@ let usage = """
       rm NAME
       bench [--requests N] [--cold-starts N]        measure warm and cold invoke latency
       bench --async [--events N] [--clients N]     measure durable Event acceptance and delivery delay
+      bench --burst N [--burst-seconds S]          N concurrent S-second invocations of a new function
     """
 
 /// Writes a line to standard error.
