@@ -93,10 +93,12 @@ class _Handler(BaseHTTPRequestHandler):
             "Lambda-Runtime-Aws-Request-Id": event.request_id,
             "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 30000),
             "Lambda-Runtime-Invoked-Function-Arn": api.function_arn,
-            "Lambda-Runtime-Trace-Id": "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1",
+            "Lambda-Runtime-Trace-Id": api.trace_id,
             "Content-Type": "application/json",
         }
         headers.update(event.headers)
+        # An event's header given as None is left out.
+        headers = {name: value for name, value in headers.items() if value is not None}
         api.served_at[event.request_id] = time.monotonic()
         self._reply(200, event.body, headers)
 
@@ -109,6 +111,8 @@ class _Handler(BaseHTTPRequestHandler):
         stdout_before = api.stdout_path.read_bytes().decode() if api.stdout_path else ""
         api.posts.put(Post(self.path, dict(self.headers.items()), body, stdout_before, received_at))
         self._reply(202, b'{"status":"OK"}')
+        if api.close_after_post:
+            self.close_connection = True  # without a word, as a server closes an idle connection
 
     def _client_is_gone(self):
         """True when the client has closed its end (a stopped runtime's pending /next)."""
@@ -135,11 +139,13 @@ class FakeRuntimeAPI:
     """A Runtime API endpoint on a random loopback port."""
 
     function_arn = "arn:aws:lambda:us-east-1:123456789012:function:fake"
+    trace_id = "Root=1-5759e988-bd862e3fe1be46a994272793;Sampled=1"
 
     def __init__(self):
         self.events = queue.Queue()
         self.posts = queue.Queue()
         self.requests = []
+        self.close_after_post = False  # True: the connection is closed after each post's answer
         self.served_at = {}  # request id -> time.monotonic() when /next handed it out
         self.stdout_path = None
         self.process = None
@@ -232,6 +238,9 @@ class RuntimeProcess:
     def stderr(self):
         return self.stderr_path.read_bytes().decode()
 
+    def poll(self):
+        return self.process.poll()
+
     def wait(self, timeout=WAIT_SECONDS):
         return self.process.wait(timeout=timeout)
 
@@ -250,15 +259,17 @@ def runtime_api():
 
 @pytest.fixture
 def start_runtime(runtime_api, runtime_dir, tmp_path):
-    """start_runtime(files, handler="app.handler", env=None, command=None, modes=None)
+    """start_runtime(files, handler="app.handler", env=None, command=None, modes=None, root=None)
     writes the function's files ({path: text}, with `modes` {path: 0o755} where given) into
-    a fresh task root and starts the runtime client of `runtime_dir` (or `command`) against
-    the fake Runtime API."""
+    a fresh task root (or the existing directory `root`) and starts the runtime client of
+    `runtime_dir` (or `command`) against the fake Runtime API."""
     started = []
 
-    def start(files, handler="app.handler", env=None, command=None, modes=None):
-        task_root = tmp_path / f"task{len(started)}"
-        task_root.mkdir()
+    def start(files, handler="app.handler", env=None, command=None, modes=None, root=None):
+        task_root = root
+        if task_root is None:
+            task_root = tmp_path / f"task{len(started)}"
+            task_root.mkdir()
         for name, content in files.items():
             path = task_root / name
             path.parent.mkdir(parents=True, exist_ok=True)

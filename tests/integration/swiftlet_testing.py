@@ -258,6 +258,24 @@ def unique_name(prefix="fn"):
     return f"{prefix}-{uuid.uuid4().hex[:12]}"
 
 
+def layer_versions(lambda_client, prefix, runtime):
+    """The body of a `layer` fixture, which `yield from`s it: yields publish(files), which
+    publishes a layer version of `files` compatible with `runtime`, named after `prefix`, and
+    returns its ARN; the versions published are deleted when the fixture ends."""
+    published = []
+
+    def publish(files):
+        name = unique_name(prefix)
+        response = lambda_client.publish_layer_version(LayerName=name, Content={"ZipFile": make_zip(files)},
+                                                       CompatibleRuntimes=[runtime])
+        published.append((name, response["Version"]))
+        return response["LayerVersionArn"]
+
+    yield publish
+    for name, version in published:
+        lambda_client.delete_layer_version(LayerName=name, VersionNumber=version)
+
+
 ECHO_HANDLER = """
 def handler(event, context):
     return {"echo": event}

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from swiftlet_testing import REPO_ROOT, SANDBOX_MODE, invoke_json, make_zip, unique_name, wait_for
+from swiftlet_testing import REPO_ROOT, SANDBOX_MODE, invoke_json, layer_versions, unique_name, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 needs_sandbox = pytest.mark.skipif(SANDBOX_MODE == "none", reason="SWIFTLET_SANDBOX=none: no /opt without a sandbox")
@@ -186,18 +186,7 @@ def make_java_function(make_function, built):
 @pytest.fixture
 def layer(lambda_client):
     """layer(files) publishes a java17 layer version and returns its ARN; deleted afterwards."""
-    published = []
-
-    def publish(files):
-        name = unique_name("javalayer")
-        response = lambda_client.publish_layer_version(LayerName=name, Content={"ZipFile": make_zip(files)},
-                                                       CompatibleRuntimes=[RUNTIME])
-        published.append((name, response["Version"]))
-        return response["LayerVersionArn"]
-
-    yield publish
-    for name, version in published:
-        lambda_client.delete_layer_version(LayerName=name, VersionNumber=version)
+    yield from layer_versions(lambda_client, "javalayer", RUNTIME)
 
 
 def raw_invoke(lambda_client, name, payload, **kwargs):

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from swiftlet_testing import SANDBOX_MODE, invoke_json, make_zip, unique_name, wait_for
+from swiftlet_testing import SANDBOX_MODE, invoke_json, layer_versions, make_zip, unique_name, wait_for
 
 pytestmark = pytest.mark.timeout(120)
 needs_sandbox = pytest.mark.skipif(SANDBOX_MODE == "none", reason="SWIFTLET_SANDBOX=none: no /opt without a sandbox")
@@ -249,18 +249,7 @@ export const handler = async () => {
 @pytest.fixture
 def layer(lambda_client):
     """layer(files) publishes a layer version and returns its ARN; deleted afterwards."""
-    published = []
-
-    def publish(files):
-        name = unique_name("nodelayer")
-        response = lambda_client.publish_layer_version(LayerName=name, Content={"ZipFile": make_zip(files)},
-                                                       CompatibleRuntimes=[RUNTIME])
-        published.append((name, response["Version"]))
-        return response["LayerVersionArn"]
-
-    yield publish
-    for name, version in published:
-        lambda_client.delete_layer_version(LayerName=name, VersionNumber=version)
+    yield from layer_versions(lambda_client, "nodelayer", RUNTIME)
 
 
 @needs_sandbox

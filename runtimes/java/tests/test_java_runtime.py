@@ -1,24 +1,19 @@
 """The java17 runtime client, run through its bootstrap against a fake Runtime API.
 
-The fake (Python's http.server) serves queued events on GET /invocation/next over keep-alive
-HTTP/1.1 and records every post with a snapshot of the runtime's standard output at that
-moment, so the tests see what the runtime client sends, in what order, and what it logged
-first, without the Swift server. The handlers are compiled once, with javac, against the
-runtime's own classes: runtimes/java/build.sh must have been run.
+The fake, shared with the other runtimes' tests (runtimes/fake_runtime_api.py, see conftest.py),
+serves queued events on GET /invocation/next over keep-alive HTTP/1.1 and records every post with
+a snapshot of the runtime's standard output at that moment, so the tests see what the runtime
+client sends, in what order, and what it logged first, without the Swift server. The handlers are
+compiled once, with javac, against the runtime's own classes: runtimes/java/build.sh must have
+been run.
 """
 
 import json
 import os
-import queue
 import re
 import shutil
 import subprocess
-import threading
-import time
-import uuid
 import zipfile
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -26,12 +21,10 @@ import pytest
 pytestmark = pytest.mark.timeout(90)
 
 RUNTIME_DIR = Path(__file__).resolve().parent.parent
-BOOTSTRAP = RUNTIME_DIR / "bootstrap"
 CLASSES = RUNTIME_DIR / "classes"
 JAVAC = shutil.which("javac") or "/usr/bin/javac"
 API = "/2018-06-01/runtime"
 WAIT_SECONDS = 20
-FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:fake"
 TRACE_ID = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
 
 if not (CLASSES / "swiftlet/runtime/Main.class").exists():
@@ -297,166 +290,27 @@ def task_root(tmp_path_factory):
     return compile_java(SOURCES, tmp_path_factory.mktemp("java") / "task")
 
 
-# --- The fake Runtime API ---------------------------------------------------------------
-
-
-@dataclass
-class Post:
-    path: str
-    headers: dict
-    body: bytes
-    stdout_before: str = ""
-
-    @property
-    def json(self):
-        return json.loads(self.body)
-
-
-@dataclass
-class Event:
-    request_id: str
-    body: bytes
-    headers: dict = field(default_factory=dict)
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-
-    def log_message(self, format, *args):
-        pass
-
-    def do_GET(self):
-        api = self.server.api
-        api.client_ports.append(self.client_address[1])
-        try:
-            event = api.events.get(timeout=WAIT_SECONDS * 3)
-        except queue.Empty:
-            event = None
-        if event is None:
-            return self._reply(500, b'{"errorMessage":"stopping"}')
-        headers = {
-            "Lambda-Runtime-Aws-Request-Id": event.request_id,
-            "Lambda-Runtime-Deadline-Ms": str(int(time.time() * 1000) + 30000),
-            "Lambda-Runtime-Invoked-Function-Arn": FUNCTION_ARN,
-            "Lambda-Runtime-Trace-Id": TRACE_ID,
-            "Content-Type": "application/json",
-            **event.headers,
-        }
-        self._reply(200, event.body, {k: v for k, v in headers.items() if v is not None})
-
-    def do_POST(self):
-        api = self.server.api
-        api.client_ports.append(self.client_address[1])
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        stdout = api.stdout_path.read_bytes().decode() if api.stdout_path else ""
-        api.posts.put(Post(self.path, dict(self.headers.items()), body, stdout))
-        self._reply(202, b'{"status":"OK"}')
-        # Closed without a word, as a server closes an idle connection.
-        self.close_connection = api.close_after_post
-
-    def _reply(self, status, body, headers=None):
-        self.send_response(status)
-        for name, value in (headers or {"Content-Type": "application/json"}).items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        try:
-            self.wfile.write(body)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the runtime was stopped while it waited for an event
-
-
-class FakeRuntimeAPI:
-    def __init__(self):
-        self.events = queue.Queue()
-        self.posts = queue.Queue()
-        self.client_ports = []
-        self.close_after_post = False
-        self.stdout_path = None
-        self.process = None
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
-        self._server.api = self
-        threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True).start()
-
-    @property
-    def address(self):
-        host, port = self._server.server_address
-        return f"{host}:{port}"
-
-    def add_event(self, event=None, raw=None, headers=None):
-        request_id = str(uuid.uuid4())
-        body = raw if raw is not None else json.dumps(event).encode()
-        self.events.put(Event(request_id, body, headers or {}))
-        return request_id
-
-    def next_post(self, timeout=WAIT_SECONDS):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                return self.posts.get(timeout=0.05)
-            except queue.Empty:
-                pass
-            if self.process is not None and self.process.poll() is not None:
-                try:
-                    return self.posts.get(timeout=0.5)
-                except queue.Empty:
-                    raise AssertionError(f"runtime exited with {self.process.returncode} before posting\n"
-                                         f"{self.stdout_path.read_text()}") from None
-        raise AssertionError(f"no post within {timeout} s")
-
-    def stop(self):
-        for _ in range(4):
-            self.events.put(None)
-        self._server.shutdown()
-        self._server.server_close()
+# --- The fake Runtime API (runtimes/fake_runtime_api.py, through conftest.py) --------------
 
 
 @pytest.fixture
-def runtime_api():
-    api = FakeRuntimeAPI()
-    yield api
-    api.stop()
+def runtime_api(runtime_api):
+    """The shared fake, sending a trace header with a parent segment, as AWS's is."""
+    runtime_api.trace_id = TRACE_ID
+    return runtime_api
 
 
 @pytest.fixture
-def start_runtime(runtime_api, task_root, tmp_path):
-    """start_runtime(handler, env=None, root=None) starts the runtime client through its bootstrap;
-    returns the process, whose output goes to `tmp_path`/stdout.txt and stderr.txt."""
-    started = []
+def start_runtime(start_runtime, task_root):
+    """start_runtime(handler, env=None, root=None) starts the runtime client through its bootstrap,
+    in the compiled handlers' task root (or `root`) with 512 MB; returns the RuntimeProcess, whose
+    output goes to files (stdout_path, stderr_path)."""
 
     def start(handler, env=None, root=None):
-        runtime_api.stdout_path = tmp_path / f"stdout{len(started)}.txt"
-        stderr_path = tmp_path / f"stderr{len(started)}.txt"
-        environment = {
-            "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
-            "LANG": "en_US.UTF-8",
-            "TZ": ":UTC",
-            "_HANDLER": handler,
-            "LAMBDA_TASK_ROOT": str(root or task_root),
-            "LAMBDA_RUNTIME_DIR": str(RUNTIME_DIR),
-            "AWS_LAMBDA_RUNTIME_API": runtime_api.address,
-            "AWS_LAMBDA_FUNCTION_NAME": "fake",
-            "AWS_LAMBDA_FUNCTION_VERSION": "$LATEST",
-            "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512",
-            "AWS_LAMBDA_LOG_GROUP_NAME": "/aws/lambda/fake",
-            "AWS_LAMBDA_LOG_STREAM_NAME": "2026/12/03/[$LATEST]0123456789abcdef",
-            **(env or {}),
-        }
-        with open(runtime_api.stdout_path, "wb") as out, open(stderr_path, "wb") as err:
-            process = subprocess.Popen([str(BOOTSTRAP)], cwd=root or task_root, env=environment, stdout=out,
-                                       stderr=err)
-        process.stdout_path = runtime_api.stdout_path
-        process.stderr_path = stderr_path
-        runtime_api.process = process
-        started.append(process)
-        return process
+        env = {"AWS_LAMBDA_FUNCTION_MEMORY_SIZE": "512", **(env or {})}
+        return start_runtime({}, handler, env=env, root=root or task_root)
 
-    yield start
-    for process in started:
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=WAIT_SECONDS)
+    return start
 
 
 def json_records(output):
@@ -467,7 +321,7 @@ def json_records(output):
 def invoke(runtime_api, event=None, raw=None, headers=None):
     """Queues one event and returns (request id, the post that answered it)."""
     request_id = runtime_api.add_event(event, raw=raw, headers=headers)
-    return request_id, runtime_api.next_post()
+    return request_id, runtime_api.next_post(timeout=WAIT_SECONDS)
 
 
 def response_path(request_id):
@@ -497,8 +351,9 @@ def test_the_handler_is_constructed_once_and_one_connection_serves_every_request
     results = [invoke(runtime_api, {"n": n})[1].json for n in range(3)]
 
     assert [(r["constructed"], r["calls"]) for r in results] == [(1, 1), (1, 2), (1, 3)]
-    assert len(runtime_api.client_ports) == 6
-    assert len(set(runtime_api.client_ports)) == 1
+    ports = [request.client_port for request in runtime_api.requests]
+    assert len(ports) == 6
+    assert len(set(ports)) == 1
 
 
 def test_a_connection_the_server_closed_is_replaced(runtime_api, start_runtime):
@@ -508,7 +363,7 @@ def test_a_connection_the_server_closed_is_replaced(runtime_api, start_runtime):
     results = [invoke(runtime_api, {"n": n})[1].json["calls"] for n in range(3)]
 
     assert results == [1, 2, 3]
-    assert len(set(runtime_api.client_ports)) == 3
+    assert len({request.client_port for request in runtime_api.requests}) == 3
 
 
 def test_a_pojo_is_read_from_the_event_and_written_with_jackson_rules(runtime_api, start_runtime):
@@ -703,7 +558,7 @@ def test_a_missing_class_fails_each_invocation_without_an_init_error(runtime_api
 def test_a_throwing_constructor_is_an_init_error_and_the_process_exits(runtime_api, start_runtime):
     process = start_runtime("example.BadConstructor")
 
-    post = runtime_api.next_post()
+    post = runtime_api.next_post(timeout=WAIT_SECONDS)
 
     assert post.path == f"{API}/init/error"
     assert post.json == {"errorMessage": "no config", "errorType": "java.lang.IllegalStateException"}
@@ -716,7 +571,7 @@ def test_a_throwing_constructor_is_an_init_error_and_the_process_exits(runtime_a
 def test_a_throwing_static_initialiser_is_an_init_error(runtime_api, start_runtime):
     process = start_runtime("example.BadStatic")
 
-    post = runtime_api.next_post()
+    post = runtime_api.next_post(timeout=WAIT_SECONDS)
 
     assert post.path == f"{API}/init/error"
     assert post.json == {"errorMessage": "Error loading class example.BadStatic",
@@ -769,7 +624,7 @@ def test_the_context_describes_the_invocation(runtime_api, start_runtime):
     assert result["eventType"] == "java.util.LinkedHashMap"
     assert (result["functionName"], result["functionVersion"], result["memory"]) == ("fake", "$LATEST", 512)
     assert (result["group"], result["stream"]) == ("/aws/lambda/fake", "2026/12/03/[$LATEST]0123456789abcdef")
-    assert result["arn"] == FUNCTION_ARN
+    assert result["arn"] == runtime_api.function_arn
     assert 25000 < result["remaining"] <= 30000
     assert result["identity"] == "id-1/pool-1"
     assert result["client"] == "app|{k=v}|{platform=Android}"
