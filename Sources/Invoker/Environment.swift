@@ -186,10 +186,11 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         cancelInitTimer()
         if active == nil {
             status = .idle
-            onRelease(self)
         } else {
             status = .busy
         }
+        // Either way it no longer counts among the environments starting up.
+        onRelease(self)
     }
 
     func runtimeDidPark() {

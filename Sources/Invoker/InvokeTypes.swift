@@ -99,6 +99,9 @@ public struct InvokerConfiguration: Sendable {
     public var sandboxBinds: [ReadOnlyBind] = []
     /// Where sandboxes' disk-backed `/tmp` images are made; nil uses a tmpfs.
     public var sandboxScratchDirectory: String?
+    /// Environments that may be starting up (initialising) at once; invocations that need a
+    /// new environment beyond that wait their turn, first come first served.
+    public var maxConcurrentStarts = max(2, ProcessInfo.processInfo.activeProcessorCount + 1)
     /// Memory all environments together may use (`--memory-budget-mb`); nil: the host's total
     /// memory less a headroom (Invoker.defaultMemoryBudget).
     public var memoryBudgetBytes: Int?

@@ -19,6 +19,9 @@ public final class Invoker: @unchecked Sendable {
     private var accepting = true
     /// Reserved concurrency by function name; the rest of the account limit is shared.
     private var reserved: [String: Int] = [:]
+    /// Invocations waiting for an environment to start, because `maxConcurrentStarts` are
+    /// already starting, oldest first.
+    private var waitingToStart: [(InvocationTarget, InvokeRequest, (Result<InvokeResult, InvokeError>) -> Void)] = []
     /// Idle environments stopped to make room in the memory budget, since start.
     private var reclaimedForMemory = 0
     /// Provisioned concurrency: environments kept initialised per configuration key.
@@ -32,6 +35,7 @@ public final class Invoker: @unchecked Sendable {
             loop.addTick(owner: self) { [weak self] in
                 self?.reapIdle()
                 self?.maintainProvisioned()
+                self?.startWaiting()
             }
         }
     }
@@ -171,6 +175,12 @@ public final class Invoker: @unchecked Sendable {
             environment.run(request, invokedFunctionArn: target.invokedFunctionArn) { completion(.success($0)) }
             return
         }
+        // Starting every environment of a burst at once would share the CPU among all of them
+        // until each misses its init timeout; a few at a time, each starts at full speed.
+        if startingCount() >= configuration.maxConcurrentStarts {
+            waitingToStart.append((target, request, completion))
+            return
+        }
         let expected = expectedMemory(target)
         guard makeRoom(forBytes: expected) else {
             return completion(.failure(Self.memoryBudgetSpent))
@@ -305,6 +315,19 @@ public final class Invoker: @unchecked Sendable {
             idle[key, default: []].append(environment)
         case .initializing, .busy:
             break
+        }
+        startWaiting()
+    }
+
+    private func startingCount() -> Int {
+        environments.values.reduce(0) { $0 + ($1.status == .initializing ? 1 : 0) }
+    }
+
+    /// Places waiting invocations while environments may start: each may also find an idle one.
+    private func startWaiting() {
+        while !waitingToStart.isEmpty, startingCount() < configuration.maxConcurrentStarts {
+            let (target, request, completion) = waitingToStart.removeFirst()
+            place(target, request, completion: completion)
         }
     }
 

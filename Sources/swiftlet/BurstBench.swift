@@ -17,14 +17,14 @@ enum BurstBench {
         try deploySleeper(setup, name: name, sleepSeconds: sleepSeconds)
         defer { _ = try? setup.call("DELETE", "/2015-03-31/functions/\(name)") }
 
-        let outcomes = Mutex<(latencies: [Double], failures: [Int: Int])>(([], [:]))
+        let outcomes = Mutex<(latencies: [Double], failures: [Int: Int], sample: String?)>(([], [:], nil))
         let group = DispatchGroup()
         let started = ContinuousClock.now
         for _ in 0..<invocations {
             group.enter()
             let thread = Thread {
                 defer { group.leave() }
-                let status = invoke(endpoint: endpoint, name: name)
+                let (status, body) = invoke(endpoint: endpoint, name: name)
                 let elapsed = ContinuousClock.now - started
                 let milliseconds =
                     Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
@@ -33,6 +33,7 @@ enum BurstBench {
                         outcomes.latencies.append(milliseconds)
                     } else {
                         outcomes.failures[status, default: 0] += 1
+                        outcomes.sample = outcomes.sample ?? body
                     }
                 }
             }
@@ -41,7 +42,7 @@ enum BurstBench {
         }
         group.wait()
         let wall = ContinuousClock.now - started
-        let (latencies, failures) = outcomes.withLock { ($0.latencies, $0.failures) }
+        let (latencies, failures, sample) = outcomes.withLock { ($0.latencies, $0.failures, $0.sample) }
         print("figure                                  p50 ms    p99 ms    mean ms   n")
         Bench.report("burst invoke, from start to its answer", latencies)
         let seconds = Double(wall.components.seconds) + Double(wall.components.attoseconds) / 1e18
@@ -53,16 +54,21 @@ enum BurstBench {
             let what = status == 0 ? "nothing (no answer)" : status < 0 ? "a function error" : "HTTP \(status)"
             print("  \(count) answered \(what)")
         }
+        if let sample {
+            print("  the first of them: \(sample.prefix(300))")
+        }
         return failures.isEmpty ? 0 : 1
     }
 
-    /// One synchronous invoke on a connection of its own: its HTTP status, 0 when no answer
-    /// came, -1 for a function error.
-    private static func invoke(endpoint: String, name: String) -> Int {
+    /// One synchronous invoke on a connection of its own: its HTTP status (0 when no answer
+    /// came, -1 for a function error) and the answer's body.
+    private static func invoke(endpoint: String, name: String) -> (Int, String) {
         guard let api = try? APIClient(endpoint: endpoint),
             let response = try? api.call("POST", "/2015-03-31/functions/\(name)/invocations", body: Array("{}".utf8))
-        else { return 0 }
-        return response.status == 200 && response.headers["X-Amz-Function-Error"] != nil ? -1 : response.status
+        else { return (0, "") }
+        let body = String(decoding: response.body, as: UTF8.self)
+        let failed = response.status == 200 && response.headers["X-Amz-Function-Error"] != nil
+        return (failed ? -1 : response.status, body)
     }
 
     private static func deploySleeper(_ api: APIClient, name: String, sleepSeconds: Double) throws {

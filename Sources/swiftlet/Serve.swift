@@ -29,6 +29,10 @@ enum Serve {
         if let seconds = try arguments.integer("idle-timeout") {
             invokerConfiguration.idleTimeout = .seconds(seconds)
         }
+        if let starts = try arguments.integer("max-concurrent-starts") {
+            guard starts >= 1 else { throw UsageError("--max-concurrent-starts must be at least 1") }
+            invokerConfiguration.maxConcurrentStarts = starts
+        }
         if let megabytes = try arguments.integer("memory-budget-mb") {
             guard megabytes >= 64 else { throw UsageError("--memory-budget-mb must be at least 64") }
             invokerConfiguration.memoryBudgetBytes = megabytes * 1_048_576

@@ -217,7 +217,14 @@ def test_logs_are_authorized_per_log_group(server, lambda_client, make_function,
     user_arn, key = make_user(
         allow("logs:FilterLogEvents", f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:{group}:*"))
     logs = client_as(server, key, "logs")
-    wait_for(lambda: logs.filter_log_events(logGroupName=group)["events"], message="log events")
+
+    def events():
+        # Log lines are written in batches: the group appears shortly after the invoke.
+        try:
+            return logs.filter_log_events(logGroupName=group)["events"]
+        except logs.exceptions.ResourceNotFoundException:
+            return []
+    wait_for(events, message="log events")
     code, status, message = error_of(logs.filter_log_events, logGroupName="/aws/lambda/someone-else")
     assert (code, status) == ("AccessDeniedException", 400)
     assert message.startswith(f"User: {user_arn} is not authorized to perform: logs:FilterLogEvents")
