@@ -68,6 +68,22 @@ def logs_client(server):
     return server.client("logs")
 
 
+@pytest.fixture(scope="session")
+def iam_client(server):
+    return server.client("iam")
+
+
+@pytest.fixture(scope="session")
+def iam_unvalidated(server):
+    """An IAM client that sends what botocore would refuse client-side."""
+    return server.client("iam", validate=False)
+
+
+@pytest.fixture(scope="session")
+def sts_client(server):
+    return server.client("sts")
+
+
 @pytest.fixture
 def make_function(lambda_client):
     """make_function(code=..., files=..., handler="app.handler", runtime="python3.11",

@@ -202,6 +202,20 @@ class SwiftletServer:
 # --- Clients -------------------------------------------------------------------------
 
 
+def client_with_key(server, service, key):
+    """A boto3 client for `server` signing with an access key IAM or STS handed out
+    (`AccessKeyId`, `SecretAccessKey`, and `SessionToken` for temporary credentials)."""
+    return boto3.client(
+        service,
+        region_name=REGION,
+        endpoint_url=server.endpoint,
+        aws_access_key_id=key["AccessKeyId"],
+        aws_secret_access_key=key["SecretAccessKey"],
+        aws_session_token=key.get("SessionToken"),
+        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
+    )
+
+
 def aws_cli(server, *args, check=True, timeout=60):
     """Runs `aws ARGS --endpoint-url ...` from the venv with the test credentials and no
     config files; returns the CompletedProcess (text). Fails the test on a non-zero exit

@@ -3,12 +3,10 @@ resource-based policies, roles assumed through STS, iam:PassRole, and the audit 
 
 import json
 
-import boto3
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from swiftlet_testing import LAMBDA_TRUST_POLICY, ROLE_ARN, REGION, make_zip, unique_name, wait_for
+from swiftlet_testing import ROLE_ARN, REGION, client_with_key, make_zip, unique_name, wait_for
 
 ACCOUNT = "123456789012"
 
@@ -27,12 +25,7 @@ def function_arn(name, qualifier=None):
 
 
 def client_as(server, credentials, service="lambda"):
-    return boto3.client(
-        service, region_name=REGION, endpoint_url=server.endpoint,
-        aws_access_key_id=credentials["AccessKeyId"], aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials.get("SessionToken"),
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
+    return client_with_key(server, service, credentials)
 
 
 def error_of(call, **kwargs):
@@ -48,8 +41,8 @@ def denial(principal_arn, action, resource, why=None):
 
 
 @pytest.fixture(scope="module")
-def iam(server):
-    return server.client("iam")
+def iam(iam_client):
+    return iam_client
 
 
 @pytest.fixture

@@ -57,11 +57,6 @@ def error_of(call, **kwargs):
     return caught.value.response["Error"]
 
 
-@pytest.fixture(scope="module")
-def iam_client(server):
-    return server.client("iam")
-
-
 def make_role(iam_client, trust=LAMBDA_TRUST_POLICY, policy=None):
     name = unique_name("role")
     arn = iam_client.create_role(RoleName=name, AssumeRolePolicyDocument=trust)["Role"]["Arn"]

@@ -10,15 +10,13 @@ import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
 
-import boto3
 import botocore.exceptions
 import pytest
-from botocore.config import Config
 
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from swiftlet_testing import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, unique_name
+from swiftlet_testing import ACCESS_KEY_ID, REGION, SECRET_ACCESS_KEY, client_with_key, unique_name
 
 ACCOUNT = "123456789012"
 TRUST_ACCOUNT = json.dumps({
@@ -43,35 +41,6 @@ AWS_MANAGED = [
     "arn:aws:iam::aws:policy/IAMFullAccess",
     "arn:aws:iam::aws:policy/IAMReadOnlyAccess",
 ]
-
-
-@pytest.fixture(scope="session")
-def iam_client(server):
-    return server.client("iam")
-
-
-@pytest.fixture(scope="session")
-def iam_unvalidated(server):
-    """An IAM client that sends what botocore would refuse client-side."""
-    return server.client("iam", validate=False)
-
-
-@pytest.fixture(scope="session")
-def sts_client(server):
-    return server.client("sts")
-
-
-def client_with(server, service, key):
-    """A client signing with an access key IAM or STS handed out."""
-    return boto3.client(
-        service,
-        region_name=REGION,
-        endpoint_url=server.endpoint,
-        aws_access_key_id=key["AccessKeyId"],
-        aws_secret_access_key=key["SecretAccessKey"],
-        aws_session_token=key.get("SessionToken"),
-        config=Config(retries={"max_attempts": 1, "mode": "standard"}),
-    )
 
 
 def error_of(caught):
@@ -104,7 +73,7 @@ def make_user_with_key(iam_client, self_service=True):
 def test_a_user_without_a_policy_may_not_even_read_itself(server, iam_client):
     name, key = make_user_with_key(iam_client, self_service=False)
     with pytest.raises(botocore.exceptions.ClientError) as caught:
-        client_with(server, "iam", key).get_user()
+        client_with_key(server, "iam", key).get_user()
     arn = f"arn:aws:iam::{ACCOUNT}:user/{name}"
     assert error_of(caught) == (
         "AccessDenied", 403,
@@ -115,7 +84,7 @@ def test_a_user_without_a_policy_may_not_even_read_itself(server, iam_client):
     other, _ = make_user_with_key(iam_client, self_service=False)
     _, allowed_key = make_user_with_key(iam_client)
     with pytest.raises(botocore.exceptions.ClientError) as caught:
-        client_with(server, "iam", allowed_key).get_user(UserName=other)
+        client_with_key(server, "iam", allowed_key).get_user(UserName=other)
     assert error_of(caught)[:2] == ("AccessDenied", 403)
 
 
@@ -131,7 +100,7 @@ def test_get_caller_identity_as_root_is_the_account_root(sts_client):
 
 def test_get_caller_identity_as_a_user_names_the_user(server, iam_client):
     name, key = make_user_with_key(iam_client)
-    identity = client_with(server, "sts", key).get_caller_identity()
+    identity = client_with_key(server, "sts", key).get_caller_identity()
     assert identity["Arn"] == f"arn:aws:iam::{ACCOUNT}:user/{name}"
     assert identity["UserId"] == iam_client.get_user(UserName=name)["User"]["UserId"]
 
@@ -148,7 +117,7 @@ def test_assume_role_returns_credentials_valid_for_the_requested_duration(server
     allow_assume_role(iam_client, user)
     role = unique_name("role")
     role_id = iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ACCOUNT)["Role"]["RoleId"]
-    user_sts = client_with(server, "sts", key)
+    user_sts = client_with_key(server, "sts", key)
 
     before = datetime.now(timezone.utc)
     response = user_sts.assume_role(
@@ -163,7 +132,7 @@ def test_assume_role_returns_credentials_valid_for_the_requested_duration(server
         "Arn": f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/session-1",
     }
 
-    session_identity = client_with(server, "sts", credentials).get_caller_identity()
+    session_identity = client_with_key(server, "sts", credentials).get_caller_identity()
     assert session_identity["Arn"] == f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/session-1"
 
     default = user_sts.assume_role(RoleArn=f"arn:aws:iam::{ACCOUNT}:role/{role}", RoleSessionName="s2")
@@ -177,7 +146,7 @@ def test_assume_role_refusals(server, iam_client, sts_client):
     role = unique_name("role")
     iam_client.create_role(RoleName=role, AssumeRolePolicyDocument=TRUST_ACCOUNT)
     arn = f"arn:aws:iam::{ACCOUNT}:role/{role}"
-    user_sts = client_with(server, "sts", key)
+    user_sts = client_with_key(server, "sts", key)
 
     with pytest.raises(botocore.exceptions.ClientError) as caught:
         sts_client.assume_role(RoleArn=arn, RoleSessionName="root-session")
@@ -244,7 +213,7 @@ def test_user_names_are_unique_ignoring_case_and_must_fit_the_model(iam_client):
 
 def test_get_user_without_a_name_is_the_caller(server, iam_client):
     name, key = make_user_with_key(iam_client)
-    assert client_with(server, "iam", key).get_user()["User"]["UserName"] == name
+    assert client_with_key(server, "iam", key).get_user()["User"]["UserName"] == name
     root = iam_client.get_user()["User"]
     assert root["Arn"] == f"arn:aws:iam::{ACCOUNT}:root" and root["UserId"] == ACCOUNT
 
@@ -350,7 +319,7 @@ def test_a_user_has_at_most_two_access_keys(iam_client):
 
 def test_a_user_manages_their_own_keys_without_naming_themselves(server, iam_client):
     name, key = make_user_with_key(iam_client)
-    own = client_with(server, "iam", key)
+    own = client_with_key(server, "iam", key)
     second = own.create_access_key()["AccessKey"]
     assert second["UserName"] == name
     assert len(own.list_access_keys()["AccessKeyMetadata"]) == 2
@@ -624,4 +593,4 @@ def test_iam_state_survives_a_restart(server_factory):
     instance.restart()
     assert iam.get_user(UserName="durable")["User"]["UserName"] == "durable"
     assert iam.list_access_keys(UserName="durable")["AccessKeyMetadata"][0]["AccessKeyId"] == key["AccessKeyId"]
-    assert client_with(instance, "sts", key).get_caller_identity()["Arn"].endswith(":user/durable")
+    assert client_with_key(instance, "sts", key).get_caller_identity()["Arn"].endswith(":user/durable")
