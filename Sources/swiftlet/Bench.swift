@@ -1,6 +1,7 @@
 import Archive
 import Foundation
 import HTTP
+import Synchronization
 
 /// `swiftlet bench`: measures a running server from one keep-alive client.
 ///
@@ -52,8 +53,57 @@ enum Bench {
         report("cold start, python3.11 echo", cold)
         let seconds = warm.reduce(0, +) / 1000
         print(String(format: "warm invokes per second, one client:   %.0f", Double(warm.count) / seconds))
+        let clients = try arguments.integer("clients") ?? 1
+        if clients > 1 {
+            let (count, elapsed) = throughput(
+                endpoint: endpoint, name: name, clients: clients, requests: requests, payload: payload)
+            print(
+                String(
+                    format: "warm invokes per second, %d keep-alive clients: %.0f (%d in %.2f s)", clients,
+                    Double(count) / elapsed, count, elapsed))
+        }
         _ = try api.call("DELETE", "/2015-03-31/functions/\(name)")
         return 0
+    }
+
+    /// `requests` warm invokes spread over `clients` threads, each on its own keep-alive
+    /// connection; returns how many succeeded and the seconds they took together. Each
+    /// client first invokes once, so every one has a warm environment before the clock starts.
+    static func throughput(
+        endpoint: String, name: String, clients: Int, requests: Int, payload: [UInt8]
+    ) -> (Int, Double) {
+        let path = "/2015-03-31/functions/\(name)/invocations"
+        let succeeded = Mutex(0)
+        let ready = DispatchGroup()
+        let finished = DispatchGroup()
+        let go = DispatchSemaphore(value: 0)
+        for _ in 0..<clients {
+            ready.enter()
+            finished.enter()
+            Thread {
+                defer { finished.leave() }
+                let api = try? APIClient(endpoint: endpoint)
+                _ = try? api?.call("POST", path, body: payload)
+                ready.leave()
+                go.wait()
+                var local = 0
+                for _ in 0..<(requests / clients) {
+                    if let response = try? api?.call("POST", path, body: payload), response.status == 200 {
+                        local += 1
+                    }
+                }
+                succeeded.withLock { $0 += local }
+            }.start()
+        }
+        ready.wait()
+        let started = ContinuousClock.now
+        for _ in 0..<clients {
+            go.signal()
+        }
+        finished.wait()
+        let elapsed = ContinuousClock.now - started
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return (succeeded.withLock { $0 }, seconds)
     }
 
     static func deployEcho(_ api: APIClient, name: String) throws {
