@@ -34,7 +34,7 @@ final class AuditLog: Sendable {
     func record(_ entry: Entry) {
         // Written by hand: this runs on every request, and JSONSerialization would cost more
         // than verifying the request's signature.
-        var line = "{\"time\":\"" + Self.timestamp() + "\""
+        var line = "{\"time\":\"" + UTCTimestamp.iso8601(LambdaService.now(), fractional: true) + "\""
         Self.append(&line, "requestId", entry.requestId)
         Self.append(&line, "principal", entry.principal)
         if let accessKeyId = entry.accessKeyId, !accessKeyId.isEmpty {
@@ -75,21 +75,5 @@ final class AuditLog: Sendable {
             }
         }
         line += "\""
-    }
-
-    /// Milliseconds-precision UTC, as CloudTrail writes eventTime: `2026-12-03T18:35:02.123Z`.
-    static func timestamp(_ date: Date = Date()) -> String {
-        let now = date.timeIntervalSince1970
-        var seconds = time_t(now.rounded(.down))
-        var parts = tm()
-        gmtime_r(&seconds, &parts)
-        let milliseconds = min(999, Int((now - Double(seconds)) * 1000))
-        func digits(_ value: Int32, _ width: Int) -> String {
-            let text = String(value)
-            return String(repeating: "0", count: max(0, width - text.count)) + text
-        }
-        return digits(parts.tm_year + 1900, 4) + "-" + digits(parts.tm_mon + 1, 2) + "-" + digits(parts.tm_mday, 2)
-            + "T" + digits(parts.tm_hour, 2) + ":" + digits(parts.tm_min, 2) + ":" + digits(parts.tm_sec, 2) + "."
-            + digits(Int32(milliseconds), 3) + "Z"
     }
 }

@@ -85,24 +85,16 @@ final class Authorizer: Sendable {
         }
     }
 
-    /// The `aws:` keys every request has.
+    /// The global `aws:` keys of a request that its principal does not already say (the
+    /// evaluator derives aws:username, aws:userid and the aws:Principal* keys itself).
     private static func globalConditions(_ caller: Caller) -> [String: [String]] {
-        let principal = caller.principal
-        let now = Date()
-        var keys: [String: [String]] = [
-            "aws:PrincipalArn": [principal.roleArn ?? principal.arn],
-            "aws:PrincipalAccount": [principal.accountId],
-            "aws:PrincipalType": [principal.kind.rawValue],
-            "aws:userid": [principal.userId],
-            "aws:CurrentTime": [ISO8601DateFormatter().string(from: now)],
-            "aws:EpochTime": [String(Int(now.timeIntervalSince1970))],
+        let now = LambdaService.now()
+        return [
+            "aws:CurrentTime": [UTCTimestamp.iso8601(now)],
+            "aws:EpochTime": [String(now / 1_000)],
             "aws:SecureTransport": ["false"],
             "aws:RequestedRegion": [caller.region],
         ]
-        if principal.kind == .user, let name = principal.name {
-            keys["aws:username"] = [name]
-        }
-        return keys
     }
 
     private func document(_ text: String, kind: PolicyKind) -> PolicyDocument? {

@@ -65,10 +65,6 @@ enum FunctionConfiguration {
 
     /// Lambda's LastModified format: `2026-12-03T16:00:00.000+0000`.
     static func lastModified(_ milliseconds: Int64) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(secondsFromGMT: 0)
-        formatter.dateFormat = "yyyy-MM-dd'T'HH:mm:ss.SSSZ"
-        return formatter.string(from: Date(timeIntervalSince1970: Double(milliseconds) / 1000))
+        UTCTimestamp.iso8601(milliseconds, fractional: true, zone: "+0000")
     }
 }

@@ -262,8 +262,8 @@ extension IAMService {
         if details {
             writer.element("Description", policy.description)
         }
-        writer.element("CreateDate", QueryProtocol.timestamp(policy.createdMilliseconds))
-        writer.element("UpdateDate", QueryProtocol.timestamp(policy.updatedMilliseconds))
+        writer.element("CreateDate", UTCTimestamp.iso8601(policy.createdMilliseconds))
+        writer.element("UpdateDate", UTCTimestamp.iso8601(policy.updatedMilliseconds))
         if !policy.tags.isEmpty {
             writeTags(policy.tags, to: &writer)
         }
@@ -275,6 +275,6 @@ extension IAMService {
         }
         writer.element("VersionId", version.versionId)
         writer.element("IsDefaultVersion", version.isDefault)
-        writer.element("CreateDate", QueryProtocol.timestamp(version.createdMilliseconds))
+        writer.element("CreateDate", UTCTimestamp.iso8601(version.createdMilliseconds))
     }
 }

@@ -118,7 +118,7 @@ extension IAMService {
         writer.element("RoleName", role.name)
         writer.element("RoleId", role.roleId)
         writer.element("Arn", role.arn)
-        writer.element("CreateDate", QueryProtocol.timestamp(role.createdMilliseconds))
+        writer.element("CreateDate", UTCTimestamp.iso8601(role.createdMilliseconds))
         writer.element("AssumeRolePolicyDocument", QueryProtocol.policyEncoded(role.assumeRolePolicyDocument))
         writer.element("Description", role.description)
         writer.element("MaxSessionDuration", role.maxSessionDurationSeconds)

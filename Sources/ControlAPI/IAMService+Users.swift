@@ -80,7 +80,7 @@ extension IAMService {
                 element.element("AccessKeyId", key.accessKeyId)
                 element.element("Status", key.status.rawValue)
                 element.element("SecretAccessKey", key.secretAccessKey)
-                element.element("CreateDate", QueryProtocol.timestamp(key.createdMilliseconds))
+                element.element("CreateDate", UTCTimestamp.iso8601(key.createdMilliseconds))
             }
         }
     }
@@ -97,7 +97,7 @@ extension IAMService {
                 member.element("UserName", key.userName)
                 member.element("AccessKeyId", key.accessKeyId)
                 member.element("Status", key.status.rawValue)
-                member.element("CreateDate", QueryProtocol.timestamp(key.createdMilliseconds))
+                member.element("CreateDate", UTCTimestamp.iso8601(key.createdMilliseconds))
             }
             page.writeTruncation(&result)
         }
@@ -227,7 +227,7 @@ extension IAMService {
         writer.element("UserName", user.name)
         writer.element("UserId", user.userId)
         writer.element("Arn", user.arn)
-        writer.element("CreateDate", QueryProtocol.timestamp(user.createdMilliseconds))
+        writer.element("CreateDate", UTCTimestamp.iso8601(user.createdMilliseconds))
         if withTags, !user.tags.isEmpty {
             writeTags(user.tags, to: &writer)
         }
@@ -237,7 +237,7 @@ extension IAMService {
     private static func writeRoot(_ caller: IAMCaller, to writer: inout XMLWriter, now: Int64) {
         writer.element("UserId", caller.accountId)
         writer.element("Arn", caller.principal.arn)
-        writer.element("CreateDate", QueryProtocol.timestamp(now))
+        writer.element("CreateDate", UTCTimestamp.iso8601(now))
     }
 
     static func writeTags(_ tags: [IAMTag], to writer: inout XMLWriter) {

@@ -127,7 +127,7 @@ public struct STSService: Sendable {
                 credentials.element("AccessKeyId", session.accessKeyId)
                 credentials.element("SecretAccessKey", session.secretAccessKey)
                 credentials.element("SessionToken", session.sessionToken)
-                credentials.element("Expiration", QueryProtocol.timestamp(session.expirationMilliseconds))
+                credentials.element("Expiration", UTCTimestamp.iso8601(session.expirationMilliseconds))
             }
             result.element("AssumedRoleUser") { user in
                 user.element("AssumedRoleId", principal.userId)

@@ -103,7 +103,15 @@ struct QueryProtocolTests {
             (-1_000, "1969-12-31T23:59:59Z"),
         ])
     func timestamps(milliseconds: Int64, expected: String) {
-        #expect(QueryProtocol.timestamp(milliseconds) == expected)
+        #expect(UTCTimestamp.iso8601(milliseconds) == expected)
+    }
+
+    @Test("with milliseconds, as the audit log and Lambda's LastModified write them")
+    func fractionalTimestamps() {
+        #expect(UTCTimestamp.iso8601(1_796_322_902_045, fractional: true) == "2026-12-03T18:35:02.045Z")
+        #expect(UTCTimestamp.iso8601(-1, fractional: true) == "1969-12-31T23:59:59.999Z")
+        #expect(
+            UTCTimestamp.iso8601(1_796_322_902_000, fractional: true, zone: "+0000") == "2026-12-03T18:35:02.000+0000")
     }
 
     @Test("policy documents are percent-encoded except RFC 3986's unreserved characters")
