@@ -331,10 +331,11 @@ public final class ControlAPI: HTTPHandler {
     }
 
     /// Operations that wait for a function's preparation (Pending or InProgress) to finish;
-    /// reads never wait, so clients can watch the state change.
+    /// reads never wait, so clients can watch the state change. Invoke and InvokeAsync check
+    /// the record they resolve instead, so the invoke path pays no extra lookup.
     private static let operationsNeedingPreparedCode: Set<String> = [
-        "Invoke", "InvokeAsync", "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion",
-        "CreateAlias", "UpdateAlias", "DeleteFunction",
+        "UpdateFunctionCode", "UpdateFunctionConfiguration", "PublishVersion", "CreateAlias", "UpdateAlias",
+        "DeleteFunction",
     ]
 
     /// Operations after which provisioned environments may belong elsewhere: an alias moved,

@@ -228,7 +228,12 @@ struct LambdaService: Sendable {
         let payload = request.body.isEmpty ? Array("{}".utf8) : request.body
         try Self.checkJSON(payload)
         let qualifier = parseQuery(request.query)["Qualifier"] ?? FunctionReference(parsing: name)?.qualifier
-        let record = try lookup(name, qualifier: qualifier, context, routing: true)
+        var record = try lookup(name, qualifier: qualifier, context, routing: true)
+        if record.isBeingPrepared {
+            // Checked on the record the invoke resolved anyway: a published version never waits.
+            await ensurePrepared(record.name)
+            record = try lookup(name, qualifier: qualifier, context, routing: true)
+        }
         try Self.refuseUnready(record)
         var headers: HTTPHeaders = ["X-Amzn-RequestId": context.requestId]
         switch invocationType {
@@ -269,7 +274,12 @@ struct LambdaService: Sendable {
         }
         let payload = request.body.isEmpty ? Array("{}".utf8) : request.body
         try Self.checkJSON(payload)
-        let record = try lookup(name, qualifier: nil, context)
+        var record = try lookup(name, qualifier: nil, context)
+        if record.isBeingPrepared {
+            await ensurePrepared(record.name)
+            record = try lookup(name, qualifier: nil, context)
+        }
+        try Self.refuseUnready(record)
         try await enqueue(record.name, FunctionReference(parsing: name)?.qualifier ?? "$LATEST", payload, context)
         return Self.json(202, ["Status": 202], context)
     }

@@ -74,7 +74,7 @@ extension LambdaService {
     func ensurePrepared(_ name: String) async {
         await preparations.wait(for: name)
         guard let record = try? store.function(named: name, version: FunctionRecord.latestVersion),
-            record.state == "Pending" || record.lastUpdateStatus == "InProgress"
+            record.isBeingPrepared
         else { return }
         startPreparing(name)
         await preparations.wait(for: name)
@@ -84,7 +84,7 @@ extension LambdaService {
     func resumePreparations() {
         var marker: String?
         while let page = try? store.listFunctions(after: marker, limit: 100), !page.isEmpty {
-            for record in page where record.state == "Pending" || record.lastUpdateStatus == "InProgress" {
+            for record in page where record.isBeingPrepared {
                 startPreparing(record.name)
             }
             marker = page.last?.name
@@ -96,7 +96,7 @@ extension LambdaService {
     /// client holding it from the create or update reply can still use it.
     private func prepare(_ name: String) {
         guard var record = try? store.function(named: name, version: FunctionRecord.latestVersion),
-            record.state == "Pending" || record.lastUpdateStatus == "InProgress"
+            record.isBeingPrepared
         else { return }
         let revision = record.revisionId
         var failure: AWSError?
@@ -137,4 +137,9 @@ extension LambdaService {
             "The operation cannot be performed at this time. The function is currently in the following state: "
                 + record.state)
     }
+}
+
+extension FunctionRecord {
+    /// Whether its code is still being made ready to run (Pending, or an update InProgress).
+    var isBeingPrepared: Bool { state == "Pending" || lastUpdateStatus == "InProgress" }
 }
