@@ -332,3 +332,75 @@ int swiftlet_loop_attach(int image_fd, int *loop_fd, char *path, int length) {
     close(control);
     return EBUSY;
 }
+
+struct mount_job {
+    int tree;
+    int root;
+    int namespace_fd;
+    const char *target;
+    int result;
+    const char *step;
+};
+
+static void *attach_in_namespace(void *argument) {
+    struct mount_job *job = argument;
+    // The thread gets its own root and working directory first, so that joining the mount
+    // namespace (which moves both into it) leaves the rest of the process where it was.
+    if (unshare(CLONE_FS) < 0) {
+        job->result = errno;
+        job->step = "unshare(CLONE_FS)";
+    } else if (setns(job->namespace_fd, CLONE_NEWNS) < 0) {
+        job->result = errno;
+        job->step = "setns(CLONE_NEWNS)";
+    } else if (syscall(SYS_move_mount, job->tree, "", job->root, job->target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+        job->result = errno;
+        job->step = "move_mount";
+    }
+    return NULL;
+}
+
+int swiftlet_mount_into(pid_t pid, const char *source, const char *target, const char **step) {
+    char path[64];
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+    if (tree < 0) {
+        *step = "open_tree";
+        return errno;
+    }
+    struct mount_attr attributes;
+    memset(&attributes, 0, sizeof attributes);
+    attributes.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attributes, sizeof attributes) < 0) {
+        int code = errno;
+        close(tree);
+        *step = "mount_setattr";
+        return code;
+    }
+    // The root is opened before joining, so `target` resolves against the sandbox's root
+    // (after bubblewrap's pivot_root) whatever the namespace's own root mount is.
+    snprintf(path, sizeof path, "/proc/%d/root", (int)pid);
+    int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
+    int namespace_fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (root < 0 || namespace_fd < 0) {
+        int code = errno;
+        if (root >= 0) close(root);
+        if (namespace_fd >= 0) close(namespace_fd);
+        close(tree);
+        *step = "open the process's root and mount namespace";
+        return code;
+    }
+    struct mount_job job = {tree, root, namespace_fd, target, 0, NULL};
+    pthread_t thread;
+    int result = pthread_create(&thread, NULL, attach_in_namespace, &job);
+    if (result == 0) {
+        pthread_join(thread, NULL);
+        result = job.result;
+        *step = job.step;
+    } else {
+        *step = "pthread_create";
+    }
+    close(namespace_fd);
+    close(root);
+    close(tree);
+    return result;
+}

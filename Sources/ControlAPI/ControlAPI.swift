@@ -392,6 +392,11 @@ public final class ControlAPI: HTTPHandler {
         text += "# HELP swiftlet_environments_reclaimed_total Idle environments stopped to make room in memory.\n"
         text += "# TYPE swiftlet_environments_reclaimed_total counter\n"
         text += "swiftlet_environments_reclaimed_total \(environments.reclaimed)\n"
+        text += "# HELP swiftlet_stem_cells_ready Stem cells waiting for a function.\n"
+        text += "# TYPE swiftlet_stem_cells_ready gauge\nswiftlet_stem_cells_ready \(environments.stemCellsReady)\n"
+        text += "# HELP swiftlet_environments_specialized_total Environments made from stem cells.\n"
+        text += "# TYPE swiftlet_environments_specialized_total counter\n"
+        text += "swiftlet_environments_specialized_total \(environments.specialized)\n"
         text += "# HELP swiftlet_async_events_queued Asynchronous events waiting or being delivered.\n"
         text += "# TYPE swiftlet_async_events_queued gauge\nswiftlet_async_events_queued \(queue.queued)\n"
         return text

@@ -39,7 +39,9 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     private let loop: EventLoop
     private let sink: any LogSink
     private let configuration: InvokerConfiguration
-    private let endpoint = RuntimeEndpoint()
+    private let endpoint: RuntimeEndpoint
+    /// The stem cell this environment takes over at `start`, when one was free.
+    private var stem: StemCell?
     private let onRelease: (Environment) -> Void
     private var server: HTTPServer?
     /// Answers the AWS APIs inside the environment's network namespace.
@@ -80,8 +82,11 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
 
     init(
         target: InvocationTarget, loop: EventLoop, sink: any LogSink, configuration: InvokerConfiguration,
-        provisionKey: String? = nil, expectedMemoryBytes: Int = 0, onRelease: @escaping (Environment) -> Void
+        provisionKey: String? = nil, expectedMemoryBytes: Int = 0, stem: StemCell? = nil,
+        onRelease: @escaping (Environment) -> Void
     ) {
+        self.stem = stem
+        self.endpoint = stem?.endpoint ?? RuntimeEndpoint()
         self.memoryChargeBytes = expectedMemoryBytes
         self.target = target
         self.loop = loop
@@ -95,9 +100,15 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
 
     /// Builds the endpoint and starts the runtime process: sandboxed, with the
     /// Runtime API listening at 127.0.0.1:9001 in the environment's own network
-    /// namespace, or (`--sandbox none`) as a plain child and a host port.
+    /// namespace, or (`--sandbox none`) as a plain child and a host port. With a stem
+    /// cell, specialises it instead; if that fails, the caller terminates this environment
+    /// (and the stem cell with it).
     func start() throws {
         endpoint.attach(self)
+        if let stem {
+            self.stem = nil
+            return try specialize(stem)
+        }
         let sandbox = sandboxSpec()
         var runtimeAPIPort = SandboxSpec.runtimeAPIPort
         if sandbox?.runtimeAPIPort == nil {
@@ -129,6 +140,30 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             } else {
                 close(listener)
             }
+        }
+        initTimer = loop.scheduleTimer(after: configuration.initTimeout) { [weak self] in
+            self?.initTimedOut()
+        }
+    }
+
+    /// Takes over `stem`'s running sandbox: mounts the function's code at `/var/task` and its
+    /// layers at `/opt`, gives the cgroup the function's MemorySize, then tells the waiting
+    /// runtime client its environment variables, after which it imports the handler.
+    private func specialize(_ stem: StemCell) throws {
+        stem.handOver()
+        process = stem.process
+        server = stem.server
+        awsEndpointServer = stem.awsEndpointServer
+        watch(stem.process)
+        try ProcessLauncher.mount(target.codeDirectory, at: SandboxSpec.taskRoot, in: stem.process)
+        if let layers = target.layersDirectory {
+            try ProcessLauncher.mount(layers, at: SandboxSpec.layersRoot, in: stem.process)
+        }
+        try ProcessLauncher.resize(stem.process, memoryMegabytes: target.function.memoryMegabytes)
+        let environment = launchSpec(runtimeAPIPort: SandboxSpec.runtimeAPIPort, sandbox: sandboxSpec()).environment
+        let document = try JSONSerialization.data(withJSONObject: ["environment": environment], options: [.sortedKeys])
+        guard endpoint.specialize(with: Array(document)) else {
+            throw StemCellError(message: "the stem cell's runtime client is not waiting to be specialised")
         }
         initTimer = loop.scheduleTimer(after: configuration.initTimeout) { [weak self] in
             self?.initTimedOut()
@@ -498,19 +533,14 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             "AWS_LAMBDA_INITIALIZATION_TYPE": isProvisioned ? "provisioned-concurrency" : "on-demand",
             "AWS_REGION": function.region,
             "AWS_DEFAULT_REGION": function.region,
-            "AWS_EXECUTION_ENV": "AWS_Lambda_\(runtime)",
-            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(runtimeAPIPort)",
             "_HANDLER": function.handler ?? "",
-            "LAMBDA_TASK_ROOT": taskRoot,
-            "LAMBDA_RUNTIME_DIR": runtimeDirectory,
-            "TZ": ":UTC",
-            "LANG": "en_US.UTF-8",
-            "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
-            "LD_LIBRARY_PATH": "/lib64:/usr/lib64:\(runtimeDirectory):\(runtimeDirectory)/lib:\(taskRoot):"
-                + "\(taskRoot)/lib:/opt/lib",
-            "PYTHONUNBUFFERED": "1",
         ]
         environment.merge(reserved) { _, platform in platform }
+        environment.merge(
+            Self.processEnvironment(
+                runtime: runtime, runtimeAPIPort: runtimeAPIPort, taskRoot: taskRoot, runtimeDirectory: runtimeDirectory
+            )
+        ) { _, platform in platform }
         if let access = configuration.awsAccess, let credentials = access.issue(for: function) {
             environment["AWS_ACCESS_KEY_ID"] = credentials.accessKeyId
             environment["AWS_SECRET_ACCESS_KEY"] = credentials.secretAccessKey
@@ -523,9 +553,6 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             // The runtime client writes JSON records at or above this level, as AWS's do.
             environment["AWS_LAMBDA_LOG_FORMAT"] = "JSON"
             environment["AWS_LAMBDA_LOG_LEVEL"] = function.applicationLogLevel ?? "INFO"
-        }
-        if runtime.hasPrefix("provided") {
-            environment["AWS_EXECUTION_ENV"] = nil
         }
         var executable =
             RuntimeCatalog.usesCustomBootstrap(runtime) || sandbox == nil
@@ -541,6 +568,31 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     }
 
     // MARK: Helpers
+
+    /// The smallest MemorySize Lambda allows; stem cells wait with this limit.
+    static let minimumMemoryMegabytes = 128
+
+    /// The variables every environment of `runtime` gets whatever its function: where things
+    /// are, the Runtime API's address, the search paths, the time zone and locale.
+    static func processEnvironment(
+        runtime: String, runtimeAPIPort: Int, taskRoot: String, runtimeDirectory: String
+    ) -> [String: String] {
+        var environment = [
+            "AWS_LAMBDA_RUNTIME_API": "127.0.0.1:\(runtimeAPIPort)",
+            "LAMBDA_TASK_ROOT": taskRoot,
+            "LAMBDA_RUNTIME_DIR": runtimeDirectory,
+            "TZ": ":UTC",
+            "LANG": "en_US.UTF-8",
+            "PATH": "/usr/local/bin:/usr/bin/:/bin:/opt/bin",
+            "LD_LIBRARY_PATH": "/lib64:/usr/lib64:\(runtimeDirectory):\(runtimeDirectory)/lib:\(taskRoot):"
+                + "\(taskRoot)/lib:/opt/lib",
+            "PYTHONUNBUFFERED": "1",
+        ]
+        if !runtime.hasPrefix("provided") {
+            environment["AWS_EXECUTION_ENV"] = "AWS_Lambda_\(runtime)"
+        }
+        return environment
+    }
 
     /// AWS looks for a custom runtime's bootstrap in /var/task, then in /opt:
     /// true when the code has none and a layer provides one. A bootstrap that

@@ -109,6 +109,12 @@ public struct InvokerConfiguration: Sendable {
     public var outboundNetwork = false
     /// Credentials and an endpoint for functions to call the AWS APIs; nil gives them neither.
     public var awsAccess: FunctionAWSAccess?
+    /// Stem cells kept ready per runtime that has them (`--stem-cells`); 0 starts every
+    /// environment from scratch. Only sandboxed servers have stem cells.
+    public var stemCellsPerRuntime = 2
+    /// An empty directory (made at start) that stem cells show at `/var/task` and `/opt` until
+    /// they are specialised; nil: no stem cells.
+    public var stemCellDirectory: String?
 
     public init(runtimesDirectory: String) {
         self.runtimesDirectory = runtimesDirectory

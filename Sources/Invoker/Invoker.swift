@@ -26,13 +26,18 @@ public final class Invoker: @unchecked Sendable {
     private var reclaimedForMemory = 0
     /// Provisioned concurrency: environments kept initialised per configuration key.
     private var provisioned: [String: (target: InvocationTarget, count: Int)] = [:]
+    /// Pre-started, unspecialised environments per runtime.
+    private let stemCells: StemCellPool
 
     public init(loop: EventLoop, sink: any LogSink, configuration: InvokerConfiguration) {
         self.loop = loop
         self.sink = sink
         self.configuration = configuration
+        self.stemCells = StemCellPool(loop: loop, configuration: configuration)
         loop.execute { [self] in
+            stemCells.refill()
             loop.addTick(owner: self) { [weak self] in
+                self?.stemCells.refill()
                 self?.reapIdle()
                 self?.maintainProvisioned()
                 self?.startWaiting()
@@ -56,15 +61,29 @@ public final class Invoker: @unchecked Sendable {
         (try? await loop.submit { [self] in environments.count }) ?? 0
     }
 
-    /// Environments alive, how many are idle (waiting, reusable), the memory charged to them
-    /// all, and how many idle ones were stopped to make room in the memory budget.
-    public func environmentCounts() async -> (total: Int, idle: Int, memoryBytes: Int, reclaimed: Int) {
+    /// What `/metrics` reports of the environments.
+    public struct EnvironmentCounts: Sendable {
+        /// Environments alive (idle, busy or initialising).
+        public var total = 0
+        /// Idle environments, waiting and reusable.
+        public var idle = 0
+        /// Memory charged against the budget, stem cells included.
+        public var memoryBytes = 0
+        /// Idle environments stopped to make room in the memory budget, since start.
+        public var reclaimed = 0
+        /// Stem cells waiting for a function.
+        public var stemCellsReady = 0
+        /// Environments made from stem cells, since start.
+        public var specialized = 0
+    }
+
+    public func environmentCounts() async -> EnvironmentCounts {
         (try? await loop.submit { [self] in
-            (
-                environments.count, idle.values.reduce(0) { $0 + $1.count },
-                environments.values.reduce(0) { $0 + $1.memoryChargeBytes }, reclaimedForMemory
-            )
-        }) ?? (0, 0, 0, 0)
+            EnvironmentCounts(
+                total: environments.count, idle: idle.values.reduce(0) { $0 + $1.count }, memoryBytes: memoryInUse(),
+                reclaimed: reclaimedForMemory, stemCellsReady: stemCells.readyCount,
+                specialized: stemCells.specialized)
+        }) ?? EnvironmentCounts()
     }
 
     /// Sets (or with nil, removes) `functionName`'s reserved concurrency.
@@ -141,6 +160,7 @@ public final class Invoker: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(20))
         }
         _ = try? await loop.submit { [self] in
+            stemCells.shutDown()
             for environment in Array(environments.values) {
                 environment.terminate(
                     failing: (type: "Runtime.ExitError", message: "Runtime exited: server shutting down"))
@@ -185,14 +205,10 @@ public final class Invoker: @unchecked Sendable {
         guard makeRoom(forBytes: expected) else {
             return completion(.failure(Self.memoryBudgetSpent))
         }
-        let environment = Environment(
-            target: target, loop: loop, sink: sink, configuration: configuration, expectedMemoryBytes: expected
-        ) { [weak self] in self?.environmentDidRelease($0) }
+        let environment: Environment
         do {
-            try environment.start()
+            environment = try startEnvironment(target, expectedMemoryBytes: expected)
         } catch {
-            environment.terminate()
-            environments[environment.id] = nil
             return completion(
                 .failure(
                     InvokeError(
@@ -203,7 +219,43 @@ public final class Invoker: @unchecked Sendable {
         environment.run(request, invokedFunctionArn: target.invokedFunctionArn) { completion(.success($0)) }
     }
 
+    /// Starts an environment for `target`: from a stem cell when one fits and is ready, else
+    /// from scratch (also when specialising the stem cell fails).
+    private func startEnvironment(_ target: InvocationTarget, expectedMemoryBytes: Int) throws -> Environment {
+        func make(_ stem: StemCell?) -> Environment {
+            Environment(
+                target: target, loop: loop, sink: sink, configuration: configuration,
+                expectedMemoryBytes: expectedMemoryBytes, stem: stem
+            ) { [weak self] in self?.environmentDidRelease($0) }
+        }
+        if let stem = stemCells.take(for: target) {
+            let environment = make(stem)
+            do {
+                try environment.start()
+                return environment
+            } catch {
+                environment.terminate()
+                OperatorLog.warning(
+                    "could not specialise a stem cell; starting the environment from scratch",
+                    ["function": target.function.name, "error": "\(error)"])
+            }
+        }
+        let environment = make(nil)
+        do {
+            try environment.start()
+        } catch {
+            environment.terminate()
+            throw error
+        }
+        return environment
+    }
+
     // MARK: Memory (loop thread)
+
+    /// Memory charged against the budget: every environment's, and the stem cells'.
+    private func memoryInUse() -> Int {
+        environments.values.reduce(0) { $0 + $1.memoryChargeBytes } + stemCells.memoryChargeBytes
+    }
 
     /// A new environment is charged what its function's environments peaked at before, or
     /// this much until one has run (about what a Python runtime with its page cache takes),
@@ -240,7 +292,7 @@ public final class Invoker: @unchecked Sendable {
     /// used first, provisioned ones last) when they do not.
     private func makeRoom(forBytes bytes: Int) -> Bool {
         let budget = configuration.memoryBudgetBytes ?? Self.defaultMemoryBudget()
-        var used = environments.values.reduce(0) { $0 + $1.memoryChargeBytes }
+        var used = memoryInUse()
         guard used + bytes > budget else { return true }
         let candidates = idle.values.flatMap { $0 }
             .sorted { ($0.isProvisioned ? 1 : 0, $0.lastUsed) < ($1.isProvisioned ? 1 : 0, $1.lastUsed) }

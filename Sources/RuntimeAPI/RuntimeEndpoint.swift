@@ -12,6 +12,12 @@ public protocol RuntimeEndpointDelegate: AnyObject, Sendable {
     /// The runtime client waits in `invocation/next` with nothing to do: the
     /// moment an idle environment can be frozen.
     func runtimeDidPark()
+    /// A stem cell's runtime client waits to learn which function it becomes.
+    func runtimeAwaitsSpecialization()
+}
+
+extension RuntimeEndpointDelegate {
+    public func runtimeAwaitsSpecialization() {}
 }
 
 /// The Runtime API (2018-06-01) of one execution environment.
@@ -23,11 +29,41 @@ public final class RuntimeEndpoint: HTTPHandler, @unchecked Sendable {
     /// Largest response or error document a runtime client may post (6 MB).
     public static let maximumResponseBytes = 6 * 1024 * 1024
     private static let prefix = "/2018-06-01/runtime/"
+    /// Where a stem cell's runtime client waits to be told its function: Swiftlet's own path,
+    /// beside AWS's, answered once and only in a stem cell.
+    public static let specializationPath = "/2018-06-01/swiftlet/specialization"
+
+    private enum Specialization {
+        /// An ordinary environment: started with its function's configuration.
+        case notAStemCell
+        /// A stem cell; the responder is the runtime client's parked request, once it came.
+        case awaiting(HTTPResponder?)
+        case specialized
+    }
 
     private var machine = RuntimeStateMachine<HTTPResponder>()
     private weak var delegate: (any RuntimeEndpointDelegate)?
+    private var specialization: Specialization
 
-    public init() {}
+    /// - Parameter stemCell: whether the runtime client will ask which function it becomes.
+    public init(stemCell: Bool = false) {
+        specialization = stemCell ? .awaiting(nil) : .notAStemCell
+    }
+
+    /// True while a stem cell's runtime client is parked, waiting for `specialize`.
+    public var awaitsSpecialization: Bool {
+        if case .awaiting(.some) = specialization { return true }
+        return false
+    }
+
+    /// Answers the stem cell's parked request with `document` (the function's environment
+    /// variables); false when no runtime client is waiting.
+    public func specialize(with document: [UInt8]) -> Bool {
+        guard case .awaiting(.some(let responder)) = specialization else { return false }
+        specialization = .specialized
+        responder.respond(HTTPResponse(status: 200, headers: ["Content-Type": "application/json"], body: document))
+        return true
+    }
 
     /// Connects the environment that reacts to this endpoint's events.
     public func attach(_ delegate: any RuntimeEndpointDelegate) {
@@ -41,10 +77,17 @@ public final class RuntimeEndpoint: HTTPHandler, @unchecked Sendable {
 
     /// Tears down: a parked poll is answered with an error and closed.
     public func shutDown() {
+        if case .awaiting(.some(let responder)) = specialization {
+            specialization = .specialized
+            responder.respond(Self.errorResponse(status: 500, type: "EnvironmentShutdown", message: "Shutting down"))
+        }
         machine.fail()?.respond(Self.errorResponse(status: 500, type: "EnvironmentShutdown", message: "Shutting down"))
     }
 
     public func handle(_ request: HTTPRequest, responder: HTTPResponder) {
+        if request.path == Self.specializationPath {
+            return awaitSpecialization(request, responder: responder)
+        }
         guard request.path.hasPrefix(Self.prefix) else {
             return responder.respond(Self.errorResponse(status: 404, type: "NotFound", message: "Not found"))
         }
@@ -65,6 +108,21 @@ public final class RuntimeEndpoint: HTTPHandler, @unchecked Sendable {
         default:
             responder.respond(Self.errorResponse(status: 404, type: "NotFound", message: "Not found"))
         }
+    }
+
+    private func awaitSpecialization(_ request: HTTPRequest, responder: HTTPResponder) {
+        guard request.method == "GET" else {
+            return responder.respond(Self.errorResponse(status: 405, type: "MethodNotAllowed", message: "Use GET"))
+        }
+        // Only a stem cell's first request is answered: function code, which runs after
+        // specialisation, learns nothing here.
+        guard case .awaiting(nil) = specialization else {
+            return responder.respond(
+                Self.errorResponse(
+                    status: 403, type: "Forbidden", message: "This environment is not waiting for specialization"))
+        }
+        specialization = .awaiting(responder)
+        delegate?.runtimeAwaitsSpecialization()
     }
 
     public func maximumBodyBytes(method: String, target: String, headers: HTTPHeaders) -> Int? {

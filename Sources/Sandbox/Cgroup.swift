@@ -164,20 +164,39 @@ public final class EnvironmentCgroup: Sendable {
                 }
                 try Kernel.makeDirectory(path)
             }
-            for setting in limits.settings(for: hierarchy) {
-                guard let directory = directory(setting.controller) else { continue }
-                let path = directory + "/" + setting.file
-                // memsw exists only with swap accounting; without it there is no swap to limit.
-                if setting.file == "memory.memsw.limit_in_bytes" || setting.file == "memory.swap.max",
-                    !Kernel.exists(path)
-                {
-                    continue
-                }
-                try Kernel.write(setting.value, to: path)
-            }
+            try write(limits.settings(for: hierarchy))
         } catch {
             remove()
             throw error
+        }
+    }
+
+    /// Changes the memory limit and CPU share of a running environment (a stem cell taking on
+    /// a function's MemorySize). On v1 memory+swap may never be below the memory limit, so a
+    /// raise writes it first and a cut writes it last.
+    func resize(to limits: CgroupLimits) throws(SandboxError) {
+        var settings = limits.settings(for: hierarchy).filter { $0.file != "pids.max" }
+        if case .v1 = hierarchy, let directory = directory("memory"),
+            let text = Kernel.read(directory + "/memory.limit_in_bytes"),
+            let current = text.split(whereSeparator: \.isWhitespace).first.flatMap({ Int($0) }),
+            limits.memoryBytes > current
+        {
+            settings.swapAt(0, 1)
+        }
+        try write(settings)
+    }
+
+    private func write(_ settings: [(controller: String, file: String, value: String)]) throws(SandboxError) {
+        for setting in settings {
+            guard let directory = directory(setting.controller) else { continue }
+            let path = directory + "/" + setting.file
+            // memsw exists only with swap accounting; without it there is no swap to limit.
+            if setting.file == "memory.memsw.limit_in_bytes" || setting.file == "memory.swap.max",
+                !Kernel.exists(path)
+            {
+                continue
+            }
+            try Kernel.write(setting.value, to: path)
         }
     }
 

@@ -225,13 +225,10 @@ public enum ProcessLauncher {
 
     private static func makePipe() throws(SandboxError) -> (read: Int32, write: Int32) {
         var descriptors: [Int32] = [0, 0]
-        guard pipe(&descriptors) == 0 else {
+        // Close-on-exec from the start, so that a spawn on another thread never inherits these.
+        guard swiftlet_pipe_cloexec(&descriptors) == 0 else {
             throw SandboxError(step: "pipe2", errno: errno)
         }
-        // Not atomic with pipe(2): environments are spawned only on the event
-        // loop thread, so no other spawn can inherit these in between.
-        _ = swiftlet_set_cloexec(descriptors[0])
-        _ = swiftlet_set_cloexec(descriptors[1])
         _ = swiftlet_set_nonblocking(descriptors[0])
         return (descriptors[0], descriptors[1])
     }

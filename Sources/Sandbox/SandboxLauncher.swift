@@ -232,11 +232,9 @@ private struct LaunchScope {
 
     mutating func pipe() throws(SandboxError) -> (read: Int32, write: Int32) {
         var descriptors: [Int32] = [0, 0]
-        guard Glibc.pipe(&descriptors) == 0 else { throw SandboxError(step: "pipe", errno: errno) }
-        // Not atomic with pipe(2): environments are started only on the event
-        // loop thread, so no other spawn can inherit these in between.
-        _ = swiftlet_set_cloexec(descriptors[0])
-        _ = swiftlet_set_cloexec(descriptors[1])
+        // Close-on-exec from the start: stem cells are launched on a thread of their own, so
+        // a spawn on another thread must never inherit these.
+        guard swiftlet_pipe_cloexec(&descriptors) == 0 else { throw SandboxError(step: "pipe2", errno: errno) }
         _ = swiftlet_set_nonblocking(descriptors[0])
         readEnds.append(descriptors[0])
         closeAfterSpawn.append(descriptors[1])

@@ -47,6 +47,11 @@ enum Serve {
         invokerConfiguration.sandboxBinds = try sandboxBinds(arguments)
         invokerConfiguration.outboundNetwork = try outboundNetwork(arguments, sandbox: invokerConfiguration.sandbox)
         invokerConfiguration.sandboxScratchDirectory = dataDirectory + "/sandbox-tmp"
+        invokerConfiguration.stemCellDirectory = dataDirectory + "/stem-cell"
+        if let count = try arguments.integer("stem-cells") {
+            guard count >= 0 else { throw UsageError("--stem-cells must be 0 or more") }
+            invokerConfiguration.stemCellsPerRuntime = count
+        }
         // Functions call the AWS APIs as their execution role: inside a sandbox through a port in
         // its own network namespace, without one through the server's own address.
         let hostEndpoint = "http://\(address.host == "0.0.0.0" ? "127.0.0.1" : address.host):\(address.port)"

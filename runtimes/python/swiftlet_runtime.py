@@ -23,6 +23,8 @@ import time
 import traceback
 
 _API_PREFIX = "/2018-06-01/runtime"
+# Swiftlet's own path, where a stem cell waits to learn which function it becomes.
+_SPECIALIZATION_PATH = "/2018-06-01/swiftlet/specialization"
 _ERROR_TYPE_HEADER = "Lambda-Runtime-Function-Error-Type"
 _XRAY_CAUSE_HEADER = "Lambda-Runtime-Function-XRay-Error-Cause"
 _XRAY_CAUSE_LIMIT_BYTES = 1024 * 1024
@@ -579,6 +581,26 @@ def initialize(client, handler_name, json_format=False):
     sys.exit(1)
 
 
+def specialize(client):
+    """Turns a stem cell into a function's environment.
+
+    The interpreter and this module were started ahead of any function, with placeholders at
+    /var/task and /opt. The server answers the request below once it has mounted a function's
+    code and layers there; the answer carries that function's environment variables, which
+    replace the stem cell's own. Path caches made before the mounts are dropped, so imports
+    see the function's trees.
+    """
+    status, _, body = client.request("GET", _SPECIALIZATION_PATH)
+    if status != 200:
+        raise RuntimeAPIError(f"GET {_SPECIALIZATION_PATH} answered {status}: {body[:200]!r}")
+    environment = json.loads(body)["environment"]
+    os.environ.clear()
+    os.environ.update(environment)
+    time.tzset()
+    sys.path_importer_cache.clear()
+    importlib.invalidate_caches()
+
+
 def _setup_sys_path():
     """Puts the function's code first on sys.path, then the layers' Python directories,
     and moves this runtime's own directory, then its SDK, to the end."""
@@ -639,9 +661,15 @@ def main():
         sys.stderr.write("swiftlet runtime: AWS_LAMBDA_RUNTIME_API is not set\n")
         sys.exit(2)
 
+    client = RuntimeAPIClient(address)
+    try:
+        if os.environ.get("SWIFTLET_STEM_CELL") == "1":
+            specialize(client)
+    except RuntimeAPIError as error:
+        sys.stderr.write(f"swiftlet runtime: {error}\n")
+        sys.exit(1)
     _setup_sys_path()
     json_format = setup_logging()
-    client = RuntimeAPIClient(address)
     handler = initialize(client, os.environ.get("_HANDLER", ""), json_format)
 
     try:

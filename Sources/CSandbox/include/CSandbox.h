@@ -63,4 +63,11 @@ int swiftlet_wait_pidfd(int pidfd);
 /// (`path` has room for `length` bytes). Returns 0 or an errno value.
 int swiftlet_loop_attach(int image_fd, int *loop_fd, char *path, int length);
 
+/// Shows the host directory `source` read-only (nosuid, nodev) at `target`, a path relative
+/// to the root of the running process `pid`, inside that process's mount namespace: a
+/// detached copy of the tree is made here (open_tree), then attached there (move_mount) by a
+/// short-lived thread that joins the namespace, so no other thread of the caller moves.
+/// Returns 0 or an errno value (and sets `*step`).
+int swiftlet_mount_into(pid_t pid, const char *source, const char *target, const char **step);
+
 #endif

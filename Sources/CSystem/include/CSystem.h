@@ -16,6 +16,9 @@ int swiftlet_set_nonblocking(int fd);
 /// fcntl(fd, F_SETFD, FD_CLOEXEC); returns -1 and sets errno on failure.
 int swiftlet_set_cloexec(int fd);
 
+/// pipe2(fds, O_CLOEXEC): a pipe whose ends no spawned program inherits, made atomically.
+int swiftlet_pipe_cloexec(int fds[2]);
+
 /// prctl(PR_SET_PDEATHSIG, signal) for the calling process.
 int swiftlet_set_parent_death_signal(int signal);
 

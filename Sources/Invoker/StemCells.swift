@@ -1,0 +1,287 @@
+import CSystem
+import Dispatch
+import Foundation
+import HTTP
+import RuntimeAPI
+import Sandbox
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A stem cell: an execution environment built ahead of any function. Its sandbox is up,
+/// its runtime client is running with its own modules loaded, and it waits on the Runtime API
+/// to learn which function it becomes. `/var/task` and `/opt` hold empty placeholders until
+/// an `Environment` takes it over and mounts a function's trees there.
+///
+/// Confined to the event loop thread, like everything the invoker owns.
+final class StemCell: RuntimeEndpointDelegate, @unchecked Sendable {
+    // @unchecked: all state is read and written on `loop`'s thread only.
+    let runtime: String
+    let process: LaunchedProcess
+    let endpoint: RuntimeEndpoint
+    let server: HTTPServer
+    let awsEndpointServer: HTTPServer?
+    private let loop: EventLoop
+    private var exitWatcher: DescriptorWatcher?
+    private let onChange: (StemCell) -> Void
+    private(set) var isDead = false
+
+    /// What the host's memory budget counts for a waiting stem cell: an interpreter with the
+    /// runtime client loaded (about 12 MB for Python 3.11, measured through its cgroup).
+    static let memoryChargeBytes = 16 * 1_048_576
+
+    /// True once the runtime client waits for its function.
+    var isReady: Bool { !isDead && endpoint.awaitsSpecialization }
+
+    /// Serves `process`'s Runtime API (and AWS endpoint) on `loop` and watches it exit;
+    /// `onChange` hears when the runtime client starts waiting and when the process dies.
+    init(
+        runtime: String, process: LaunchedProcess, loop: EventLoop, awsHandler: (any HTTPHandler)?,
+        onChange: @escaping (StemCell) -> Void
+    ) throws {
+        guard let listener = process.runtimeAPIListener else {
+            throw StemCellError(message: "a stem cell needs a Runtime API socket in its own network namespace")
+        }
+        self.runtime = runtime
+        self.process = process
+        self.loop = loop
+        self.onChange = onChange
+        endpoint = RuntimeEndpoint(stemCell: true)
+        server = try HTTPServer(onLoop: loop, adopting: listener, handler: endpoint)
+        if let awsListener = process.awsEndpointListener, let awsHandler {
+            awsEndpointServer = try? HTTPServer(onLoop: loop, adopting: awsListener, handler: awsHandler)
+        } else {
+            process.awsEndpointListener.map { _ = close($0) }
+            awsEndpointServer = nil
+        }
+        endpoint.attach(self)
+        let watcher = DescriptorWatcher(descriptor: process.exitDescriptor) { [weak self] _ in self?.discard() }
+        try loop.register(process.exitDescriptor, events: UInt32(EPOLLIN.rawValue), handler: watcher)
+        exitWatcher = watcher
+    }
+
+    /// Gives the process, its endpoint and its servers to the environment it becomes; this
+    /// object no longer watches or owns any of them.
+    func handOver() {
+        if let watcher = exitWatcher {
+            loop.unregister(watcher.descriptor)
+            exitWatcher = nil
+        }
+        isDead = true
+    }
+
+    /// Stops the stem cell and frees everything it holds.
+    func discard() {
+        guard !isDead else { return }
+        handOver()
+        endpoint.shutDown()
+        server.close()
+        awsEndpointServer?.close()
+        ProcessLauncher.kill(process)
+        _ = ProcessLauncher.reap(process)
+        ProcessLauncher.release(process)
+        for descriptor in process.outputDescriptors + [process.exitDescriptor] {
+            close(descriptor)
+        }
+        onChange(self)
+    }
+
+    // MARK: RuntimeEndpointDelegate
+
+    func runtimeAwaitsSpecialization() {
+        onChange(self)
+    }
+
+    // A stem cell's runtime client asks for nothing but its specialisation.
+    func runtimeDidInitialize() {}
+    func runtimeDidReceive(_ invocation: RuntimeInvocation) {}
+    func runtimeDidComplete(requestId: String, outcome: RuntimeOutcome) {}
+    func runtimeDidFailInit(type: String?, document: [UInt8]) {}
+    func runtimeDidPark() {}
+}
+
+/// Why a stem cell could not be served or specialised.
+struct StemCellError: Error, CustomStringConvertible {
+    let message: String
+    var description: String { message }
+}
+
+/// Keeps stem cells ready per runtime and hands one out when a function needs a new
+/// environment, so that a cold start pays for mounting the function's code and importing its
+/// handler, not for building a sandbox and starting an interpreter.
+///
+/// Sandboxes are built on a thread of their own, so refilling never holds up the event loop;
+/// everything else happens on the loop thread.
+final class StemCellPool: @unchecked Sendable {
+    // @unchecked: `ready`, `launching`, `specialized` and `pausedUntil` are touched only on
+    // `loop`'s thread; the launch queue only builds processes and hands them back there.
+    /// Runtimes whose runtime client can wait for its function (see swiftlet_runtime.py).
+    static let runtimes = ["python3.11"]
+
+    /// Prefixes of environment variables read only as a process starts (by the interpreter,
+    /// the dynamic linker, the C library or the locale), which a stem cell cannot take on later.
+    static let startupVariablePrefixes = ["PYTHON", "LD_", "LC_", "GLIBC_", "MALLOC_"]
+
+    /// The EphemeralStorage every stem cell's `/tmp` has (the default).
+    static let ephemeralStorageMegabytes = 512
+
+    private let loop: EventLoop
+    private let configuration: InvokerConfiguration
+    private let launches = DispatchQueue(label: "swiftlet.invoker.stem-cells")
+    private var ready: [String: [StemCell]] = [:]
+    private var launching: [String: Int] = [:]
+    private var accepting = true
+    /// After a launch fails, refilling waits until then (a missing tool must not spin).
+    private var pausedUntil: ContinuousClock.Instant?
+    /// Environments made from stem cells, since start.
+    private(set) var specialized = 0
+
+    private let isEnabled: Bool
+
+    init(loop: EventLoop, configuration: InvokerConfiguration) {
+        self.loop = loop
+        self.configuration = configuration
+        var enabled = configuration.stemCellsPerRuntime > 0 && configuration.sandbox == .bubblewrap
+        if enabled, let directory = configuration.stemCellDirectory {
+            do {
+                try Self.makePlaceholder(at: directory)
+            } catch {
+                OperatorLog.warning("no stem cells: the placeholder cannot be made", ["error": "\(error)"])
+                enabled = false
+            }
+        }
+        isEnabled = enabled && configuration.stemCellDirectory != nil
+    }
+
+    /// Stem cells waiting for a function now.
+    var readyCount: Int { ready.values.reduce(0) { $0 + $1.count { $0.isReady } } }
+
+    /// What the memory budget counts for stem cells alive or being built.
+    var memoryChargeBytes: Int {
+        (ready.values.reduce(0) { $0 + $1.count } + launching.values.reduce(0, +)) * StemCell.memoryChargeBytes
+    }
+
+    /// Whether `target` can start from a stem cell: a runtime that has them, the stem cells'
+    /// `/tmp` size, and no variable that only a starting process reads.
+    func canSpecialize(into target: InvocationTarget) -> Bool {
+        let function = target.function
+        guard isEnabled, let runtime = function.runtime, Self.runtimes.contains(runtime),
+            function.ephemeralStorageMegabytes == Self.ephemeralStorageMegabytes
+        else { return false }
+        return !function.environment.keys.contains { key in
+            key == "AWS_LAMBDA_EXEC_WRAPPER" || Self.startupVariablePrefixes.contains { key.hasPrefix($0) }
+        }
+    }
+
+    /// A ready stem cell for `target`, if it can use one and one is waiting; a replacement
+    /// starts building at once.
+    func take(for target: InvocationTarget) -> StemCell? {
+        guard canSpecialize(into: target), let runtime = target.function.runtime else { return nil }
+        guard let index = ready[runtime]?.lastIndex(where: \.isReady), let cell = ready[runtime]?.remove(at: index)
+        else { return nil }
+        specialized += 1
+        refill()
+        return cell
+    }
+
+    /// Starts building stem cells for every runtime short of its count.
+    func refill() {
+        guard isEnabled, accepting else { return }
+        if let pausedUntil, ContinuousClock.now < pausedUntil {
+            return
+        }
+        pausedUntil = nil
+        for runtime in Self.runtimes {
+            while ready[runtime, default: []].count + launching[runtime, default: 0] < configuration.stemCellsPerRuntime
+            {
+                launching[runtime, default: 0] += 1
+                launch(runtime)
+            }
+        }
+    }
+
+    /// Stops every stem cell; none are built after this.
+    func shutDown() {
+        accepting = false
+        for cell in ready.values.flatMap({ $0 }) {
+            cell.discard()
+        }
+        ready.removeAll()
+    }
+
+    private func launch(_ runtime: String) {
+        let spec = Self.launchSpec(runtime: runtime, configuration: configuration)
+        launches.async { [self] in
+            let result = Result { () throws(SandboxError) in try ProcessLauncher.launch(spec) }
+            loop.execute { [self] in adopt(result, runtime: runtime) }
+        }
+    }
+
+    private func adopt(_ result: Result<LaunchedProcess, SandboxError>, runtime: String) {
+        launching[runtime, default: 1] -= 1
+        switch result {
+        case .success(let process):
+            do {
+                let cell = try StemCell(
+                    runtime: runtime, process: process, loop: loop, awsHandler: configuration.awsAccess?.currentHandler
+                ) { [weak self] in self?.cellDidChange($0) }
+                ready[runtime, default: []].append(cell)
+                if !accepting {
+                    cell.discard()
+                }
+            } catch {
+                ProcessLauncher.kill(process)
+                _ = ProcessLauncher.reap(process)
+                ProcessLauncher.release(process)
+                pause(after: error)
+            }
+        case .failure(let error):
+            pause(after: error)
+        }
+    }
+
+    private func pause(after error: any Error) {
+        OperatorLog.warning("could not start a stem cell; trying again in 5 seconds", ["error": "\(error)"])
+        pausedUntil = .now + .seconds(5)
+    }
+
+    private func cellDidChange(_ cell: StemCell) {
+        guard cell.isDead else { return }
+        // Died while waiting (or was discarded): its place is refilled on the next tick.
+        ready[cell.runtime]?.removeAll { $0 === cell }
+    }
+
+    /// How a stem cell of `runtime` is started: the function-independent part of an
+    /// environment's launch, with placeholders where a function's trees will be.
+    static func launchSpec(runtime: String, configuration: InvokerConfiguration) -> LaunchSpec {
+        let placeholder = configuration.stemCellDirectory ?? "/nonexistent"
+        let sandbox = SandboxSpec(
+            codeDirectory: placeholder,
+            runtimeDirectory: RuntimeCatalog.runtimeDirectory(
+                runtime: runtime, runtimesDirectory: configuration.runtimesDirectory),
+            layersDirectory: placeholder, extraReadOnly: configuration.sandboxBinds,
+            memoryMegabytes: Environment.minimumMemoryMegabytes,
+            ephemeralStorageMegabytes: ephemeralStorageMegabytes,
+            scratchDirectory: configuration.sandboxScratchDirectory,
+            awsEndpointPort: configuration.awsAccess == nil ? nil : SandboxSpec.awsEndpointPort,
+            outboundNetwork: configuration.outboundNetwork)
+        var environment = Environment.processEnvironment(
+            runtime: runtime, runtimeAPIPort: SandboxSpec.runtimeAPIPort, taskRoot: SandboxSpec.taskRoot,
+            runtimeDirectory: SandboxSpec.runtimeRoot)
+        environment["SWIFTLET_STEM_CELL"] = "1"
+        return LaunchSpec(
+            executable: SandboxSpec.runtimeRoot + "/bootstrap", arguments: [], environment: environment,
+            workingDirectory: SandboxSpec.taskRoot, sandbox: sandbox)
+    }
+
+    /// Makes the placeholder a stem cell shows at `/var/task` and `/opt`: an empty directory
+    /// with an empty `lib`, so that the dynamic linker, which remembers for the life of a
+    /// process which `LD_LIBRARY_PATH` directories were missing, keeps looking in
+    /// `/var/task/lib` and `/opt/lib` once a function's trees are mounted there.
+    static func makePlaceholder(at path: String) throws {
+        try FileManager.default.createDirectory(
+            atPath: path + "/lib", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
+        _ = chmod(path, 0o755)
+    }
+}
