@@ -156,9 +156,9 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         awsEndpointServer = stem.awsEndpointServer
         watch(stem.process)
         try ProcessLauncher.mount(target.codeDirectory, at: SandboxSpec.taskRoot, in: stem.process)
-        if let layers = target.layersDirectory {
-            try ProcessLauncher.mount(layers, at: SandboxSpec.layersRoot, in: stem.process)
-        }
+        // Without layers, an empty /opt, as on AWS (the placeholder has an empty lib/).
+        let layers = target.layersDirectory ?? StemCellPool.emptyDirectory(configuration.stemCellDirectory ?? "")
+        try ProcessLauncher.mount(layers, at: SandboxSpec.layersRoot, in: stem.process)
         try ProcessLauncher.resize(stem.process, memoryMegabytes: target.function.memoryMegabytes)
         let environment = launchSpec(runtimeAPIPort: SandboxSpec.runtimeAPIPort, sandbox: sandboxSpec()).environment
         let document = try JSONSerialization.data(withJSONObject: ["environment": environment], options: [.sortedKeys])

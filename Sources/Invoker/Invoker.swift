@@ -28,16 +28,19 @@ public final class Invoker: @unchecked Sendable {
     private var provisioned: [String: (target: InvocationTarget, count: Int)] = [:]
     /// Pre-started, unspecialised environments per runtime.
     private let stemCells: StemCellPool
+    /// What environments and stem cells may use together (read from the host once).
+    private let memoryBudget: Int
 
     public init(loop: EventLoop, sink: any LogSink, configuration: InvokerConfiguration) {
         self.loop = loop
         self.sink = sink
         self.configuration = configuration
         self.stemCells = StemCellPool(loop: loop, configuration: configuration)
+        self.memoryBudget = configuration.memoryBudgetBytes ?? Self.defaultMemoryBudget()
         loop.execute { [self] in
-            stemCells.refill()
+            refillStemCells()
             loop.addTick(owner: self) { [weak self] in
-                self?.stemCells.refill()
+                self?.refillStemCells()
                 self?.reapIdle()
                 self?.maintainProvisioned()
                 self?.startWaiting()
@@ -229,6 +232,8 @@ public final class Invoker: @unchecked Sendable {
             ) { [weak self] in self?.environmentDidRelease($0) }
         }
         if let stem = stemCells.take(for: target) {
+            // Its replacement starts building now, on the stem cells' own thread.
+            refillStemCells()
             let environment = make(stem)
             do {
                 try environment.start()
@@ -255,6 +260,12 @@ public final class Invoker: @unchecked Sendable {
     /// Memory charged against the budget: every environment's, and the stem cells'.
     private func memoryInUse() -> Int {
         environments.values.reduce(0) { $0 + $1.memoryChargeBytes } + stemCells.memoryChargeBytes
+    }
+
+
+    private func refillStemCells() {
+        guard accepting else { return }
+        stemCells.refill(roomBytes: memoryBudget - memoryInUse())
     }
 
     /// A new environment is charged what its function's environments peaked at before, or
@@ -288,11 +299,13 @@ public final class Invoker: @unchecked Sendable {
         return min(ceiling, seen ?? Self.defaultExpectedMemoryBytes)
     }
 
-    /// Whether `bytes` more fit in the budget, after stopping idle environments (least recently
-    /// used first, provisioned ones last) when they do not.
+    /// Whether `bytes` more fit in the budget, after stopping waiting stem cells, then idle
+    /// environments (least recently used first, provisioned ones last) when they do not.
     private func makeRoom(forBytes bytes: Int) -> Bool {
-        let budget = configuration.memoryBudgetBytes ?? Self.defaultMemoryBudget()
+        let budget = memoryBudget
         var used = memoryInUse()
+        guard used + bytes > budget else { return true }
+        used -= stemCells.discard(toFree: used + bytes - budget)
         guard used + bytes > budget else { return true }
         let candidates = idle.values.flatMap { $0 }
             .sorted { ($0.isProvisioned ? 1 : 0, $0.lastUsed) < ($1.isProvisioned ? 1 : 0, $1.lastUsed) }

@@ -181,24 +181,38 @@ final class StemCellPool: @unchecked Sendable {
         guard let index = ready[runtime]?.lastIndex(where: \.isReady), let cell = ready[runtime]?.remove(at: index)
         else { return nil }
         specialized += 1
-        refill()
         return cell
     }
 
-    /// Starts building stem cells for every runtime short of its count.
-    func refill() {
+    /// Starts building stem cells for every runtime short of its count, as far as
+    /// `roomBytes` of the memory budget allows: stem cells never crowd out environments.
+    func refill(roomBytes: Int) {
         guard isEnabled, accepting else { return }
         if let pausedUntil, ContinuousClock.now < pausedUntil {
             return
         }
         pausedUntil = nil
+        var room = roomBytes
         for runtime in Self.runtimes {
-            while ready[runtime, default: []].count + launching[runtime, default: 0] < configuration.stemCellsPerRuntime
-            {
+            var alive = ready[runtime, default: []].count + launching[runtime, default: 0]
+            while alive < configuration.stemCellsPerRuntime, room >= StemCell.memoryChargeBytes {
+                room -= StemCell.memoryChargeBytes
+                alive += 1
                 launching[runtime, default: 0] += 1
                 launch(runtime)
             }
         }
+    }
+
+    /// Stops waiting stem cells until at least `bytes` of the memory budget are free again;
+    /// returns what was freed. They are the first to go when an environment needs room.
+    func discard(toFree bytes: Int) -> Int {
+        var freed = 0
+        for cell in ready.values.flatMap({ $0 }) where freed < bytes {
+            cell.discard()
+            freed += StemCell.memoryChargeBytes
+        }
+        return freed
     }
 
     /// Stops every stem cell; none are built after this.
@@ -255,7 +269,7 @@ final class StemCellPool: @unchecked Sendable {
     /// How a stem cell of `runtime` is started: the function-independent part of an
     /// environment's launch, with placeholders where a function's trees will be.
     static func launchSpec(runtime: String, configuration: InvokerConfiguration) -> LaunchSpec {
-        let placeholder = configuration.stemCellDirectory ?? "/nonexistent"
+        let placeholder = (configuration.stemCellDirectory ?? "/nonexistent") + "/placeholder"
         let sandbox = SandboxSpec(
             codeDirectory: placeholder,
             runtimeDirectory: RuntimeCatalog.runtimeDirectory(
@@ -275,13 +289,21 @@ final class StemCellPool: @unchecked Sendable {
             workingDirectory: SandboxSpec.taskRoot, sandbox: sandbox)
     }
 
-    /// Makes the placeholder a stem cell shows at `/var/task` and `/opt`: an empty directory
-    /// with an empty `lib`, so that the dynamic linker, which remembers for the life of a
-    /// process which `LD_LIBRARY_PATH` directories were missing, keeps looking in
-    /// `/var/task/lib` and `/opt/lib` once a function's trees are mounted there.
-    static func makePlaceholder(at path: String) throws {
-        try FileManager.default.createDirectory(
-            atPath: path + "/lib", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
-        _ = chmod(path, 0o755)
+    /// Makes, under `directory`, the placeholder a stem cell shows at `/var/task` and `/opt`
+    /// (an empty directory with an empty `lib`, so that the dynamic linker, which remembers
+    /// for the life of a process which `LD_LIBRARY_PATH` directories were missing, keeps
+    /// looking in `/var/task/lib` and `/opt/lib` once a function's trees are mounted there),
+    /// and the empty directory a function without layers gets at `/opt`.
+    static func makePlaceholder(at directory: String) throws {
+        for path in [directory, directory + "/placeholder", directory + "/placeholder/lib", emptyDirectory(directory)] {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            // Listed by the sandbox's unprivileged user, whatever the umask.
+            _ = chmod(path, 0o755)
+        }
+    }
+
+    /// What a specialised stem cell shows at `/opt` when its function has no layers.
+    static func emptyDirectory(_ stemCellDirectory: String) -> String {
+        stemCellDirectory + "/empty"
     }
 }

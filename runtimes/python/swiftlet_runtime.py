@@ -112,12 +112,22 @@ class LambdaContext:
     """The second argument of a handler, with the fields and methods that AWS's Python
     runtime offers. `memory_limit_in_mb` is a string, as on AWS."""
 
-    # Read once: the environment of an execution environment does not change under it.
-    _function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
-    _function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
-    _memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
-    _log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
-    _log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
+    _function_name = None
+    _function_version = None
+    _memory_limit_in_mb = None
+    _log_group_name = None
+    _log_stream_name = None
+
+    @classmethod
+    def read_function_environment(cls):
+        """Reads the function's description from the environment, once per execution
+        environment (at start, or when a stem cell is specialised): it does not change under
+        a running function."""
+        cls._function_name = os.environ.get("AWS_LAMBDA_FUNCTION_NAME")
+        cls._function_version = os.environ.get("AWS_LAMBDA_FUNCTION_VERSION")
+        cls._memory_limit_in_mb = os.environ.get("AWS_LAMBDA_FUNCTION_MEMORY_SIZE")
+        cls._log_group_name = os.environ.get("AWS_LAMBDA_LOG_GROUP_NAME")
+        cls._log_stream_name = os.environ.get("AWS_LAMBDA_LOG_STREAM_NAME")
 
     def __init__(
         self,
@@ -199,6 +209,8 @@ def make_context(request_id, headers):
         headers.get("Lambda-Runtime-Aws-Tenant-Id"),
     )
 
+
+LambdaContext.read_function_environment()
 
 # --- Loading the handler -------------------------------------------------------------
 
@@ -597,6 +609,7 @@ def specialize(client):
     os.environ.clear()
     os.environ.update(environment)
     time.tzset()
+    LambdaContext.read_function_environment()
     sys.path_importer_cache.clear()
     importlib.invalidate_caches()
 
