@@ -1,0 +1,156 @@
+import Foundation
+import Testing
+
+@testable import Sandbox
+
+/// Specialising a running sandbox: trees mounted in from the host, the cgroup resized.
+/// Needs root, bubblewrap and a writable cgroup hierarchy, like SandboxLaunchTests.
+@Suite(.enabled(if: canSandbox, "needs root, /usr/bin/bwrap and a writable cgroup hierarchy"))
+final class SpecializationTests {
+    let parent: String
+    let placeholder: String
+    let codeDirectory: String
+    let runtimeDirectory: String
+
+    init() throws {
+        parent = NSTemporaryDirectory() + "swiftlet-specialization-test-\(UUID().uuidString)"
+        placeholder = parent + "/placeholder"
+        codeDirectory = parent + "/code"
+        runtimeDirectory = parent + "/runtime"
+        for directory in [placeholder, codeDirectory, runtimeDirectory] {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        }
+        chmod(parent, 0o700)
+        try "from the function\n".write(toFile: codeDirectory + "/marker", atomically: true, encoding: .utf8)
+        chmod(codeDirectory + "/marker", 0o644)
+        // Waits for the function's code to appear, then reports what it sees and tries to write.
+        let bootstrap = """
+            #!/bin/sh
+            while [ ! -f /var/task/marker ]; do sleep 0.01; done
+            cat /var/task/marker
+            if echo x > /var/task/written 2>/dev/null; then echo "write: allowed"; else echo "write: refused"; fi
+            exit 0
+
+            """
+        try bootstrap.write(toFile: runtimeDirectory + "/bootstrap", atomically: true, encoding: .utf8)
+        chmod(runtimeDirectory + "/bootstrap", 0o755)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(atPath: parent)
+    }
+
+    func stemSpec() -> LaunchSpec {
+        LaunchSpec(
+            executable: "/var/runtime/bootstrap", arguments: [], environment: ["PATH": "/usr/bin:/bin"],
+            workingDirectory: "/var/task",
+            sandbox: SandboxSpec(
+                codeDirectory: placeholder, runtimeDirectory: runtimeDirectory, memoryMegabytes: 128,
+                ephemeralStorageMegabytes: 512))
+    }
+
+    func output(of process: LaunchedProcess) -> (Int32, String) {
+        var text: [UInt8] = []
+        var status: Int32?
+        let deadline = ContinuousClock.now + .seconds(10)
+        while status == nil, ContinuousClock.now < deadline {
+            var chunk = [UInt8](repeating: 0, count: 4096)
+            for descriptor in process.outputDescriptors {
+                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
+                if count > 0 { text += chunk[0..<count] }
+            }
+            usleep(1000)
+            status = ProcessLauncher.reap(process)
+        }
+        return (status ?? -1, String(decoding: text, as: UTF8.self))
+    }
+
+    func cleanUp(_ process: LaunchedProcess) {
+        ProcessLauncher.kill(process)
+        for descriptor in process.outputDescriptors + [process.exitDescriptor] { close(descriptor) }
+        if let listener = process.runtimeAPIListener { close(listener) }
+        ProcessLauncher.release(process)
+    }
+
+    func waitForSandboxedChild(_ process: LaunchedProcess) throws {
+        let deadline = ContinuousClock.now + .seconds(5)
+        while (try? ProcessLauncher.sandboxedChild(of: process.pid)) == nil, ContinuousClock.now < deadline {
+            usleep(1000)
+        }
+        // bubblewrap's child must also have finished building the root before a mount lands in it.
+        usleep(100_000)
+    }
+
+    @Test func aTreeMountedIntoARunningSandboxIsSeenThereReadOnly() throws {
+        let process = try ProcessLauncher.launch(stemSpec())
+        defer { cleanUp(process) }
+        try waitForSandboxedChild(process)
+
+        try ProcessLauncher.mount(codeDirectory, at: "/var/task", in: process)
+
+        let (status, text) = output(of: process)
+        #expect(status == 0, "\(text)")
+        #expect(text.contains("from the function"))
+        #expect(text.contains("write: refused"))
+        #expect(!FileManager.default.fileExists(atPath: codeDirectory + "/written"))
+    }
+
+    @Test func theMountStaysInsideTheSandbox() throws {
+        let process = try ProcessLauncher.launch(stemSpec())
+        defer { cleanUp(process) }
+        try waitForSandboxedChild(process)
+
+        try ProcessLauncher.mount(codeDirectory, at: "/var/task", in: process)
+
+        let hostMounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
+        #expect(!hostMounts.contains(" /var/task "), "nothing propagates to the host")
+        #expect(!FileManager.default.fileExists(atPath: placeholder + "/marker"), "the placeholder is not written")
+    }
+
+    @Test func aMissingSourceOrTargetFailsNamingTheStep() throws {
+        let process = try ProcessLauncher.launch(stemSpec())
+        defer { cleanUp(process) }
+        try waitForSandboxedChild(process)
+
+        #expect(throws: SandboxError.self) {
+            try ProcessLauncher.mount(parent + "/missing", at: "/var/task", in: process)
+        }
+        do {
+            try ProcessLauncher.mount(codeDirectory, at: "/no/such/place", in: process)
+            Issue.record("a mount onto a missing path succeeded")
+        } catch {
+            #expect(error.step.contains("move_mount"), "\(error)")
+            #expect(error.errno == ENOENT)
+        }
+    }
+
+    @Test func aPlainProcessCannotBeSpecialised() throws {
+        var spec = stemSpec()
+        spec.sandbox = nil
+        spec.executable = "/bin/sleep"
+        spec.arguments = ["5"]
+        spec.workingDirectory = "/"
+        let process = try ProcessLauncher.launch(spec)
+        defer { cleanUp(process) }
+
+        #expect(throws: SandboxError.self) { try ProcessLauncher.mount(codeDirectory, at: "/var/task", in: process) }
+    }
+
+    /// From 128 MB up to each size, then from 1,024 MB down to it (on v1 the memory+swap
+    /// limit must be written in a different order each way).
+    @Test(arguments: [10240, 256, 128])
+    func resizingSetsTheMemoryLimitUpOrDown(megabytes: Int) throws {
+        let process = try ProcessLauncher.launch(stemSpec())
+        defer { cleanUp(process) }
+        let cgroup = try #require(process.cgroup)
+
+        try ProcessLauncher.resize(process, memoryMegabytes: megabytes)
+        try ProcessLauncher.resize(process, memoryMegabytes: 1024)
+        try ProcessLauncher.resize(process, memoryMegabytes: megabytes)
+
+        let memory = try #require(cgroup.directories.first { $0.controller == "memory" || $0.controller == "" })
+        let file = memory.controller.isEmpty ? "/memory.max" : "/memory.limit_in_bytes"
+        let limit = try String(contentsOfFile: memory.path + file, encoding: .utf8)
+        #expect(limit.trimmingCharacters(in: .whitespacesAndNewlines) == String(megabytes * 1_048_576))
+    }
+}
