@@ -76,6 +76,8 @@ public final class Invoker: @unchecked Sendable {
         public var reclaimed = 0
         /// Stem cells waiting for a function.
         public var stemCellsReady = 0
+        /// Stem cells being built.
+        public var stemCellsStarting = 0
         /// Environments made from stem cells, since start.
         public var specialized = 0
     }
@@ -85,6 +87,7 @@ public final class Invoker: @unchecked Sendable {
             EnvironmentCounts(
                 total: environments.count, idle: idle.values.reduce(0) { $0 + $1.count }, memoryBytes: memoryInUse(),
                 reclaimed: reclaimedForMemory, stemCellsReady: stemCells.readyCount,
+                stemCellsStarting: stemCells.startingCount,
                 specialized: stemCells.specialized)
         }) ?? EnvironmentCounts()
     }
@@ -261,7 +264,6 @@ public final class Invoker: @unchecked Sendable {
     private func memoryInUse() -> Int {
         environments.values.reduce(0) { $0 + $1.memoryChargeBytes } + stemCells.memoryChargeBytes
     }
-
 
     private func refillStemCells() {
         guard accepting else { return }

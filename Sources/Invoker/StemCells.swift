@@ -157,6 +157,9 @@ final class StemCellPool: @unchecked Sendable {
     /// Stem cells waiting for a function now.
     var readyCount: Int { ready.values.reduce(0) { $0 + $1.count { $0.isReady } } }
 
+    /// Stem cells being built now.
+    var startingCount: Int { launching.values.reduce(0, +) }
+
     /// What the memory budget counts for stem cells alive or being built.
     var memoryChargeBytes: Int {
         (ready.values.reduce(0) { $0 + $1.count } + launching.values.reduce(0, +)) * StemCell.memoryChargeBytes

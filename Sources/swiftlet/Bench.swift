@@ -25,44 +25,95 @@ enum Bench {
         let requests = try arguments.integer("requests") ?? 2000
         let coldStarts = try arguments.integer("cold-starts") ?? 20
         let name = "swiftlet-bench-echo"
+        let scratchName = "swiftlet-bench-scratch"
+        var report = BenchReport()
 
         try deployEcho(api, name: name)
-        let floor = try measure(requests) {
-            _ = try api.expect(200, api.call("GET", "/health"))
-        }
+        // PYTHON* variables are read only as an interpreter starts, so this function never
+        // gets a stem cell: every one of its cold starts builds a sandbox from scratch.
+        try deployEcho(api, name: scratchName, variables: ["PYTHONDONTWRITEBYTECODE": "1"])
+        report.figures.append(
+            BenchFigure(
+                label: "/health round trip (floor)",
+                samples: try measure(requests) { _ = try api.expect(200, api.call("GET", "/health")) }))
+
         let payload = Array(#"{"hello":"world"}"#.utf8)
-        _ = try api.call("POST", "/2015-03-31/functions/\(name)/invocations", body: payload)
-        let warm = try measure(requests) {
-            let response = try api.call("POST", "/2015-03-31/functions/\(name)/invocations", body: payload)
+        let invoke = { (function: String) throws in
+            let response = try api.call("POST", "/2015-03-31/functions/\(function)/invocations", body: payload)
             guard response.status == 200, response.headers["X-Amz-Function-Error"] == nil else {
-                throw ServerError(description: "invoke failed with \(response.status)")
+                throw ServerError(description: "invoke of \(function) failed with \(response.status)")
             }
         }
-        var cold: [Double] = []
-        for index in 0..<coldStarts {
-            // A configuration change retires the warm environment, so the next invoke starts a new one.
+        try invoke(name)
+        let warm = try measure(requests) { try invoke(name) }
+        report.figures.append(BenchFigure(label: "warm invoke, python3.11 echo", samples: warm))
+
+        // A configuration change retires the warm environment, so the next invoke starts a new one.
+        let coldStart = { (function: String, index: Int, settle: Bool) throws -> Double in
             let body: [String: Any] = ["Description": "cold \(index) \(UUID().uuidString)"]
-            _ = try api.expect(200, api.call("PUT", "/2015-03-31/functions/\(name)/configuration", json: body))
-            cold += try measure(1) {
-                _ = try api.expect(200, api.call("POST", "/2015-03-31/functions/\(name)/invocations", body: payload))
+            _ = try api.expect(200, api.call("PUT", "/2015-03-31/functions/\(function)/configuration", json: body))
+            if settle {
+                try waitUntilAtRest(api)
             }
+            return try measure(1) { try invoke(function) }[0]
         }
-        print("figure                                  p50 ms    p99 ms    mean ms   n")
-        report("/health round trip (floor)", floor)
-        report("warm invoke, python3.11 echo", warm)
-        report("cold start, python3.11 echo", cold)
+        report.figures.append(
+            BenchFigure(
+                label: "cold start, stem cell ready",
+                samples: try (0..<coldStarts).map { try coldStart(name, $0, true) }))
+        report.figures.append(
+            BenchFigure(
+                label: "cold start, back to back (pool drained)",
+                samples: try (0..<coldStarts).map { try coldStart(name, coldStarts + $0, false) }))
+        report.figures.append(
+            BenchFigure(
+                label: "cold start, sandbox from scratch",
+                samples: try (0..<coldStarts).map { try coldStart(scratchName, $0, true) }))
+        report.figures.append(
+            BenchFigure(
+                label: "naive: new python3.11 per invoke", samples: try NaiveBaseline.measure(count: coldStarts)))
+
         let seconds = warm.reduce(0, +) / 1000
-        print(String(format: "warm invokes per second, one client:   %.0f", Double(warm.count) / seconds))
+        report.rates.append((label: "warm invokes per second, one client", value: Double(warm.count) / seconds))
         let clients = try arguments.integer("clients") ?? 1
         if clients > 1 {
             let (count, elapsed) = throughput(
                 endpoint: endpoint, name: name, clients: clients, requests: requests, payload: payload)
-            print(
-                String(
-                    format: "warm invokes per second, %d keep-alive clients: %.0f (%d in %.2f s)", clients,
-                    Double(count) / elapsed, count, elapsed))
+            report.rates.append(
+                (label: "warm invokes per second, \(clients) keep-alive clients", value: Double(count) / elapsed))
+        }
+        report.printTable()
+        if let path = arguments.option("json") {
+            try report.writeJSON(to: path)
+        }
+        if let path = arguments.option("plot") {
+            try report.writeSVG(to: path)
         }
         _ = try api.call("DELETE", "/2015-03-31/functions/\(name)")
+        _ = try api.call("DELETE", "/2015-03-31/functions/\(scratchName)")
+        return 0
+    }
+
+    /// Waits (up to 10 seconds) until the server builds no stem cells and has one ready, when
+    /// it has stem cells at all: a cold start is then measured on a machine at rest.
+    static func waitUntilAtRest(_ api: APIClient) throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let text = String(decoding: try api.call("GET", "/metrics").body, as: UTF8.self)
+            let starting = metric("swiftlet_stem_cells_starting", in: text)
+            let ready = metric("swiftlet_stem_cells_ready", in: text)
+            if starting == 0 {
+                // Without stem cells (--stem-cells 0, or no sandbox) nothing will become ready.
+                if ready > 0 || metric("swiftlet_environments_specialized_total", in: text) == 0 { return }
+            }
+            Thread.sleep(forTimeInterval: 0.005)
+        }
+    }
+
+    static func metric(_ name: String, in text: String) -> Int {
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Int(line.dropFirst(name.count + 1)) ?? 0
+        }
         return 0
     }
 
@@ -106,7 +157,7 @@ enum Bench {
         return (succeeded.withLock { $0 }, seconds)
     }
 
-    static func deployEcho(_ api: APIClient, name: String) throws {
+    static func deployEcho(_ api: APIClient, name: String, variables: [String: String] = [:]) throws {
         _ = try api.call("DELETE", "/2015-03-31/functions/\(name)")
         try ClientCommands.ensureDefaultRole(api)
         let directory = NSTemporaryDirectory() + "swiftlet-bench-\(UUID().uuidString)"
@@ -118,6 +169,7 @@ enum Bench {
         let body: [String: Any] = [
             "FunctionName": name, "Runtime": "python3.11", "Handler": "app.handler",
             "Role": ClientCommands.defaultRole, "Code": ["ZipFile": Data(zip).base64EncodedString()],
+            "Environment": ["Variables": variables],
         ]
         _ = try api.expect(201, api.call("POST", "/2015-03-31/functions", json: body))
     }
@@ -134,13 +186,9 @@ enum Bench {
         return samples
     }
 
+    /// Prints one row in the async and burst scenarios' tables.
     static func report(_ label: String, _ samples: [Double]) {
-        let sorted = samples.sorted()
-        guard !sorted.isEmpty else { return }
-        let p50 = sorted[sorted.count / 2]
-        let p99 = sorted[min(sorted.count - 1, Int(Double(sorted.count) * 0.99))]
-        let mean = sorted.reduce(0, +) / Double(sorted.count)
-        let padded = label.padding(toLength: 38, withPad: " ", startingAt: 0)
-        print(String(format: "%@  %8.3f  %8.3f  %8.3f  %d", padded, p50, p99, mean, sorted.count))
+        guard !samples.isEmpty else { return }
+        print(BenchReport.row(BenchFigure(label: label, samples: samples), labelWidth: 38))
     }
 }

@@ -21,7 +21,7 @@ let usage = """
       logs NAME [--follow]
       ls
       rm NAME
-      bench [--requests N] [--cold-starts N] [--clients N]
+      bench [--requests N] [--cold-starts N] [--clients N] [--json FILE] [--plot FILE.svg]
                                                    measure warm and cold invoke latency, and throughput
       bench --async [--events N] [--clients N]     measure durable Event acceptance and delivery delay
       bench --burst N [--burst-seconds S]          N concurrent S-second invocations of a new function

@@ -182,3 +182,33 @@ def test_without_any_credentials_the_server_refuses_the_cli(server, tmp_path):
     result = swiftlet("ls", endpoint=server.endpoint, env={"HOME": str(tmp_path)}, cwd=tmp_path)
     assert result.returncode != 0
     assert "MissingAuthenticationTokenException" in output(result)
+
+
+def test_bench_prints_writes_json_and_draws_the_distributions(server, tmp_path):
+    report = tmp_path / "bench.json"
+    plot = tmp_path / "bench.svg"
+
+    result = swiftlet("bench", "--requests", "30", "--cold-starts", "3", "--json", str(report), "--plot", str(plot),
+                      endpoint=server.endpoint, timeout=120)
+
+    assert result.returncode == 0, output(result)
+    document = json.loads(report.read_text())
+    labels = [figure["label"] for figure in document["figures"]]
+    assert labels[:2] == ["/health round trip (floor)", "warm invoke, python3.11 echo"]
+    assert "cold start, sandbox from scratch" in labels
+    assert any(label.startswith("naive:") for label in labels)
+    for figure in document["figures"]:
+        assert figure["count"] == len(figure["samplesMilliseconds"]) > 0
+        assert 0 < figure["p50Milliseconds"] <= figure["p99Milliseconds"]
+        assert figure["label"] in result.stdout
+    import xml.etree.ElementTree as ElementTree
+    lines = [node for node in ElementTree.parse(plot).iter() if node.tag.endswith("polyline")]
+    assert len(lines) == len(document["figures"])
+
+
+def test_bench_against_no_server_fails_clearly(tmp_path):
+    result = swiftlet("bench", "--requests", "5", "--cold-starts", "1", "--json", str(tmp_path / "out.json"),
+                      endpoint=f"http://127.0.0.1:{free_port()}")
+
+    assert result.returncode != 0
+    assert not (tmp_path / "out.json").exists()

@@ -1,0 +1,120 @@
+import Foundation
+
+/// One measured figure of a benchmark run: its samples in milliseconds, in the order taken.
+struct BenchFigure {
+    var label: String
+    var samples: [Double]
+
+    var sorted: [Double] { samples.sorted() }
+
+    func percentile(_ fraction: Double) -> Double {
+        let sorted = sorted
+        guard !sorted.isEmpty else { return 0 }
+        return sorted[min(sorted.count - 1, Int(Double(sorted.count) * fraction))]
+    }
+
+    var mean: Double { samples.isEmpty ? 0 : samples.reduce(0, +) / Double(samples.count) }
+}
+
+/// What `swiftlet bench` prints, and writes for people and tools: a JSON document with every
+/// sample, and an SVG plot of the latency distributions.
+struct BenchReport {
+    var figures: [BenchFigure] = []
+    /// Single-number results (invokes per second and the like), in the order measured.
+    var rates: [(label: String, value: Double)] = []
+
+    func printTable() {
+        print("figure                                            p50 ms    p99 ms    mean ms   n")
+        for figure in figures where !figure.samples.isEmpty {
+            print(Self.row(figure, labelWidth: 48))
+        }
+        for rate in rates {
+            print(String(format: "%@: %.0f", rate.label, rate.value))
+        }
+    }
+
+    /// One table row: the label, p50, p99, mean and count.
+    static func row(_ figure: BenchFigure, labelWidth: Int) -> String {
+        let padded = figure.label.padding(toLength: labelWidth, withPad: " ", startingAt: 0)
+        return String(
+            format: "%@  %8.3f  %8.3f  %8.3f  %d", padded, figure.percentile(0.5), figure.percentile(0.99), figure.mean,
+            figure.samples.count)
+    }
+
+    func writeJSON(to path: String) throws {
+        let document: [String: Any] = [
+            "figures": figures.map { figure in
+                [
+                    "label": figure.label, "p50Milliseconds": figure.percentile(0.5),
+                    "p99Milliseconds": figure.percentile(0.99), "meanMilliseconds": figure.mean,
+                    "count": figure.samples.count, "samplesMilliseconds": figure.samples,
+                ] as [String: Any]
+            },
+            "rates": rates.map { ["label": $0.label, "value": $0.value] as [String: Any] },
+        ]
+        let data = try JSONSerialization.data(withJSONObject: document, options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+
+    /// Cumulative distributions on a logarithmic latency axis, one line per figure: the
+    /// further left a line rises, the faster; the floor and the naive baseline frame the rest.
+    func writeSVG(to path: String) throws {
+        let width = 960.0
+        let height = 420.0
+        let left = 60.0
+        let right = 340.0
+        let top = 20.0
+        let bottom = 50.0
+        let plotWidth = width - left - right
+        let plotHeight = height - top - bottom
+        let decades = (-2...3).map { Double($0) }  // 0.01 ms to 1,000 ms
+        func x(_ milliseconds: Double) -> Double {
+            let clamped = min(max(milliseconds, 0.01), 1000)
+            return left + (log10(clamped) - decades[0]) / (decades.last! - decades[0]) * plotWidth
+        }
+        func y(_ fraction: Double) -> Double { top + (1 - fraction) * plotHeight }
+        let colours = ["#444444", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#d62728", "#8c564b", "#17becf"]
+
+        var svg = """
+            <svg xmlns="http://www.w3.org/2000/svg" width="\(Int(width))" height="\(Int(height))" \
+            font-family="sans-serif" font-size="12">
+            <rect width="100%" height="100%" fill="white"/>
+
+            """
+        for decade in decades {
+            let position = x(pow(10, decade))
+            let label = decade < 0 ? String(pow(10, decade)) : String(Int(pow(10, decade)))
+            svg += "<line x1=\"\(position)\" y1=\"\(top)\" x2=\"\(position)\" y2=\"\(top + plotHeight)\" "
+            svg += "stroke=\"#dddddd\"/>\n"
+            svg += "<text x=\"\(position)\" y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\">\(label)</text>\n"
+        }
+        for fraction in [0.0, 0.5, 0.99, 1.0] {
+            svg += "<line x1=\"\(left)\" y1=\"\(y(fraction))\" x2=\"\(left + plotWidth)\" y2=\"\(y(fraction))\" "
+            svg += "stroke=\"#dddddd\"/>\n"
+            svg += "<text x=\"\(left - 6)\" y=\"\(y(fraction) + 4)\" text-anchor=\"end\">\(fraction)</text>\n"
+        }
+        svg += "<text x=\"\(left + plotWidth / 2)\" y=\"\(height - 12)\" text-anchor=\"middle\">"
+        svg += "latency, milliseconds (log scale)</text>\n"
+        svg += "<text x=\"14\" y=\"\(top + plotHeight / 2)\" transform=\"rotate(-90 14 \(top + plotHeight / 2))\" "
+        svg += "text-anchor=\"middle\">fraction of requests at or below</text>\n"
+        for (index, figure) in figures.enumerated() where !figure.samples.isEmpty {
+            let colour = colours[index % colours.count]
+            let sorted = figure.sorted
+            let points = sorted.enumerated().map { rank, value in
+                String(format: "%.1f,%.1f", x(value), y(Double(rank + 1) / Double(sorted.count)))
+            }
+            svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" "
+            svg += "points=\"\(points.joined(separator: " "))\"/>\n"
+            let legendY = top + 14 + Double(index) * 18
+            svg += "<line x1=\"\(width - right + 12)\" y1=\"\(legendY - 4)\" x2=\"\(width - right + 32)\" "
+            svg += "y2=\"\(legendY - 4)\" stroke=\"\(colour)\" stroke-width=\"2\"/>\n"
+            svg += "<text x=\"\(width - right + 38)\" y=\"\(legendY)\">\(Self.escaped(figure.label))</text>\n"
+        }
+        svg += "</svg>\n"
+        try svg.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    private static func escaped(_ text: String) -> String {
+        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+    }
+}
