@@ -46,7 +46,9 @@ enum NaiveBaseline {
             posix_spawn_file_actions_addclose(&actions, descriptor)
         }
         let argv = arguments.map { strdup($0) } + [nil]
-        defer { argv.forEach { free($0) } }
+        defer {
+            for argument in argv { free(argument) }
+        }
         var pid: pid_t = 0
         let spawned = posix_spawn(&pid, arguments[0], &actions, nil, argv, environ)
         close(stdin[0])
