@@ -67,10 +67,13 @@ struct BenchReport {
         let bottom = 50.0
         let plotWidth = width - left - right
         let plotHeight = height - top - bottom
-        let decades = (-2...3).map { Double($0) }  // 0.01 ms to 1,000 ms
+        // 0.01 ms to 1,000 ms.
+        let lowestDecade = -2.0
+        let highestDecade = 3.0
+        let decades = stride(from: lowestDecade, through: highestDecade, by: 1)
         func x(_ milliseconds: Double) -> Double {
             let clamped = min(max(milliseconds, 0.01), 1000)
-            return left + (log10(clamped) - decades[0]) / (decades.last! - decades[0]) * plotWidth
+            return left + (log10(clamped) - lowestDecade) / (highestDecade - lowestDecade) * plotWidth
         }
         func y(_ fraction: Double) -> Double { top + (1 - fraction) * plotHeight }
         let colours = ["#444444", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#d62728", "#8c564b", "#17becf"]
