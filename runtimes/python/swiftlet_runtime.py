@@ -10,14 +10,13 @@ standard error reach the server's pipes as soon as they are written. docs/RUNTIM
 describes the behaviour in prose.
 """
 
-import decimal
-import http.client
 import importlib
 import io
 import json
 import logging
 import math
 import os
+import socket
 import sys
 import time
 import traceback
@@ -267,7 +266,10 @@ class _ResultEncoder(json.JSONEncoder):
     output, NaN allowed, and Decimal accepted (as the nearest int or float)."""
 
     def default(self, value):
-        if isinstance(value, decimal.Decimal):
+        # A Decimal can only come from code that imported the module: no need to pay for
+        # importing it at every start.
+        decimal = sys.modules.get("decimal")
+        if decimal is not None and isinstance(value, decimal.Decimal):
             if value.is_nan():
                 return math.nan
             if value.is_finite() and value.as_tuple().exponent >= 0:
@@ -461,37 +463,124 @@ class RuntimeAPIError(Exception):
     """The Runtime API could not be reached or refused a request the runtime relies on."""
 
 
+class _Headers(dict):
+    """Response headers keyed by lower-cased name; lookups take any case."""
+
+    def get(self, name, default=None):
+        return dict.get(self, name.lower(), default)
+
+    def __getitem__(self, name):
+        return dict.__getitem__(self, name.lower())
+
+    def __contains__(self, name):
+        return dict.__contains__(self, name.lower())
+
+
+class _ConnectionClosed(ConnectionError):
+    """The server closed the connection before a whole response arrived."""
+
+
 class RuntimeAPIClient:
     """One keep-alive HTTP/1.1 connection to the Runtime API, used for every request.
 
+    Written on the socket module rather than http.client, whose imports (email, ssl and
+    more) would add about 20 ms to every environment's start: the exchanges are small, the
+    server is Swiftlet's, and responses carry Content-Length (chunked ones are read too).
     A request that fails because the server closed an idle connection is sent once more
     on a fresh one; any other connection failure is a RuntimeAPIError.
     """
 
-    _retryable = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError)
-
     def __init__(self, address):
-        self._connection = http.client.HTTPConnection(address, timeout=None)
+        host, _, port = address.rpartition(":")
+        self._host = host or "127.0.0.1"
+        self._port = int(port)
+        self._socket = None
+        self._buffer = bytearray()
         version = ".".join(str(part) for part in sys.version_info[:3])
         self._user_agent = f"swiftlet-python/{version}"
 
     def request(self, method, path, body=None, headers=None):
         """Sends one request; returns (status, response headers, response body)."""
-        all_headers = {"User-Agent": self._user_agent}
-        if headers:
-            all_headers.update(headers)
+        if isinstance(body, str):
+            body = body.encode("utf-8")
+        lines = [
+            f"{method} {path} HTTP/1.1",
+            f"Host: {self._host}:{self._port}",
+            f"User-Agent: {self._user_agent}",
+        ]
+        for name, value in (headers or {}).items():
+            lines.append(f"{name}: {value}")
+        if body is not None or method in ("POST", "PUT"):
+            lines.append(f"Content-Length: {len(body or b'')}")
+        message = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
         for attempt in range(2):
             try:
-                self._connection.request(method, path, body, all_headers)
-                response = self._connection.getresponse()
-                return response.status, response.headers, response.read()
-            except self._retryable as error:
-                self._connection.close()
+                if self._socket is None:
+                    self._connect()
+                self._socket.sendall(message)
+                return self._read_response()
+            except ConnectionError as error:
+                self._close()
                 if attempt == 1:
                     raise RuntimeAPIError(f"{method} {path} failed: {error!r}") from error
-            except (OSError, http.client.HTTPException) as error:
-                self._connection.close()
+            except (OSError, ValueError) as error:
+                self._close()
                 raise RuntimeAPIError(f"{method} {path} failed: {error!r}") from error
+
+    def _connect(self):
+        self._socket = socket.create_connection((self._host, self._port))
+        self._socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._buffer.clear()
+
+    def _close(self):
+        if self._socket is not None:
+            self._socket.close()
+            self._socket = None
+        self._buffer.clear()
+
+    def _fill(self):
+        chunk = self._socket.recv(262144)
+        if not chunk:
+            raise _ConnectionClosed("the Runtime API closed the connection")
+        self._buffer += chunk
+
+    def _take(self, count):
+        while len(self._buffer) < count:
+            self._fill()
+        taken = bytes(self._buffer[:count])
+        del self._buffer[:count]
+        return taken
+
+    def _take_line(self):
+        while (end := self._buffer.find(b"\r\n")) < 0:
+            self._fill()
+        return self._take(end + 2)[:-2]
+
+    def _read_response(self):
+        status_line = self._take_line().decode("latin-1")
+        version, status = (status_line.split(" ", 2) + ["", ""])[:2]
+        if not version.startswith("HTTP/1.") or not status.isdigit():
+            raise ValueError(f"not an HTTP/1.x response: {status_line[:80]!r}")
+        headers = _Headers()
+        while line := self._take_line():
+            name, _, value = line.decode("latin-1").partition(":")
+            headers[name.strip().lower()] = value.strip()
+        if headers.get("Transfer-Encoding", "").lower() == "chunked":
+            body = self._read_chunks()
+        else:
+            body = self._take(int(headers.get("Content-Length", "0")))
+        if headers.get("Connection", "").lower() == "close":
+            self._close()
+        return int(status), headers, body
+
+    def _read_chunks(self):
+        body = bytearray()
+        while size := int(self._take_line().split(b";")[0], 16):
+            body += self._take(size)
+            self._take_line()
+        while self._take_line():
+            pass
+        return bytes(body)
 
     def next_invocation(self):
         """Waits for the next invocation; returns (request id, headers, event body)."""
