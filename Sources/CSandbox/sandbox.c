@@ -16,6 +16,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <linux/loop.h>
 #include <stdio.h>
@@ -388,6 +389,17 @@ int swiftlet_mount_into(pid_t pid, const char *source, const char *target, const
         close(tree);
         *step = "open the process's root and mount namespace";
         return code;
+    }
+    // Fail closed: a process that shares the server's own mount namespace is never a
+    // sandbox, and a mount there would cover a host path.
+    struct stat theirs, ours;
+    if (fstat(namespace_fd, &theirs) < 0 || stat("/proc/thread-self/ns/mnt", &ours) < 0
+        || (theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino)) {
+        close(namespace_fd);
+        close(root);
+        close(tree);
+        *step = "check that the process is in a mount namespace of its own";
+        return EPERM;
     }
     struct mount_job job = {tree, root, namespace_fd, target, 0, NULL};
     pthread_t thread;

@@ -1,3 +1,4 @@
+import CSandbox
 import Foundation
 import Testing
 
@@ -138,6 +139,21 @@ final class SpecializationTests {
 
     /// From 128 MB up to each size, then from 1,024 MB down to it (on v1 the memory+swap
     /// limit must be written in a different order each way).
+    @Test func aProcessInTheServersOwnMountNamespaceIsRefused() throws {
+        // A harmless target: if the guard ever failed, the code would cover this empty directory.
+        let target = parent + "/target"
+        try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        var step: UnsafePointer<CChar>?
+
+        let result = swiftlet_mount_into(getpid(), codeDirectory, String(target.dropFirst()), &step)
+
+        let covered = FileManager.default.fileExists(atPath: target + "/marker")
+        if covered { umount2(target, MNT_DETACH) }
+        #expect(result == EPERM)
+        #expect(!covered)
+        #expect(step.map { String(cString: $0) }?.contains("mount namespace of its own") == true)
+    }
+
     @Test(arguments: [10240, 256, 128])
     func resizingSetsTheMemoryLimitUpOrDown(megabytes: Int) throws {
         let process = try ProcessLauncher.launch(stemSpec())
