@@ -148,7 +148,7 @@ final class SpecializationTests {
         let result = swiftlet_mount_into(getpid(), codeDirectory, String(target.dropFirst()), &step)
 
         let covered = FileManager.default.fileExists(atPath: target + "/marker")
-        if covered { umount2(target, MNT_DETACH) }
+        if covered { umount2(target, Int32(MNT_DETACH)) }
         #expect(result == EPERM)
         #expect(!covered)
         #expect(step.map { String(cString: $0) }?.contains("mount namespace of its own") == true)
