@@ -235,8 +235,8 @@ public final class Invoker: @unchecked Sendable {
             ) { [weak self] in self?.environmentDidRelease($0) }
         }
         if let stem = stemCells.take(for: target) {
-            // Its replacement starts building now, on the stem cells' own thread.
-            refillStemCells()
+            // Its replacement is built once this environment has initialised (see
+            // environmentDidRelease): building it now would take a core from the specialisation.
             let environment = make(stem)
             do {
                 try environment.start()
@@ -384,6 +384,7 @@ public final class Invoker: @unchecked Sendable {
             break
         }
         startWaiting()
+        refillStemCells()
     }
 
     private func startingCount() -> Int {
