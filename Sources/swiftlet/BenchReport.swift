@@ -76,6 +76,7 @@ struct BenchReport {
             return left + (log10(clamped) - lowestDecade) / (highestDecade - lowestDecade) * plotWidth
         }
         func y(_ fraction: Double) -> Double { top + (1 - fraction) * plotHeight }
+        func f(_ value: Double) -> String { String(format: "%.1f", value) }
         let colours = ["#444444", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#d62728", "#8c564b", "#17becf"]
 
         var svg = """
@@ -87,31 +88,38 @@ struct BenchReport {
         for decade in decades {
             let position = x(pow(10, decade))
             let label = decade < 0 ? String(pow(10, decade)) : String(Int(pow(10, decade)))
-            svg += "<line x1=\"\(position)\" y1=\"\(top)\" x2=\"\(position)\" y2=\"\(top + plotHeight)\" "
+            svg += "<line x1=\"\(f(position))\" y1=\"\(f(top))\" x2=\"\(f(position))\" y2=\"\(f(top + plotHeight))\" "
             svg += "stroke=\"#dddddd\"/>\n"
-            svg += "<text x=\"\(position)\" y=\"\(top + plotHeight + 16)\" text-anchor=\"middle\">\(label)</text>\n"
+            svg +=
+                "<text x=\"\(f(position))\" y=\"\(f(top + plotHeight + 16))\" text-anchor=\"middle\">\(label)</text>\n"
         }
         for fraction in [0.0, 0.5, 0.99, 1.0] {
-            svg += "<line x1=\"\(left)\" y1=\"\(y(fraction))\" x2=\"\(left + plotWidth)\" y2=\"\(y(fraction))\" "
+            svg +=
+                "<line x1=\"\(f(left))\" y1=\"\(f(y(fraction)))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(y(fraction)))\" "
             svg += "stroke=\"#dddddd\"/>\n"
-            svg += "<text x=\"\(left - 6)\" y=\"\(y(fraction) + 4)\" text-anchor=\"end\">\(fraction)</text>\n"
+            svg += "<text x=\"\(f(left - 6))\" y=\"\(f(y(fraction) + 4))\" text-anchor=\"end\">\(fraction)</text>\n"
         }
-        svg += "<text x=\"\(left + plotWidth / 2)\" y=\"\(height - 12)\" text-anchor=\"middle\">"
+        svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">"
         svg += "latency, milliseconds (log scale)</text>\n"
-        svg += "<text x=\"14\" y=\"\(top + plotHeight / 2)\" transform=\"rotate(-90 14 \(top + plotHeight / 2))\" "
+        svg +=
+            "<text x=\"14\" y=\"\(f(top + plotHeight / 2))\" transform=\"rotate(-90 14 \(f(top + plotHeight / 2)))\" "
         svg += "text-anchor=\"middle\">fraction of requests at or below</text>\n"
         for (index, figure) in figures.enumerated() where !figure.samples.isEmpty {
             let colour = colours[index % colours.count]
             let sorted = figure.sorted
-            let points = sorted.enumerated().map { rank, value in
-                String(format: "%.1f,%.1f", x(value), y(Double(rank + 1) / Double(sorted.count)))
+            // At most about 500 points a line (every k-th rank, and the last): the curve looks
+            // the same and the file stays small enough to keep in the repository.
+            let step = max(1, sorted.count / 500)
+            let ranks = Array(stride(from: 0, to: sorted.count, by: step)) + [sorted.count - 1]
+            let points = ranks.map { rank in
+                String(format: "%.1f,%.1f", x(sorted[rank]), y(Double(rank + 1) / Double(sorted.count)))
             }
             svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" "
             svg += "points=\"\(points.joined(separator: " "))\"/>\n"
             let legendY = top + 14 + Double(index) * 18
-            svg += "<line x1=\"\(width - right + 12)\" y1=\"\(legendY - 4)\" x2=\"\(width - right + 32)\" "
-            svg += "y2=\"\(legendY - 4)\" stroke=\"\(colour)\" stroke-width=\"2\"/>\n"
-            svg += "<text x=\"\(width - right + 38)\" y=\"\(legendY)\">\(Self.escaped(figure.label))</text>\n"
+            svg += "<line x1=\"\(f(width - right + 12))\" y1=\"\(f(legendY - 4))\" x2=\"\(f(width - right + 32))\" "
+            svg += "y2=\"\(f(legendY - 4))\" stroke=\"\(colour)\" stroke-width=\"2\"/>\n"
+            svg += "<text x=\"\(f(width - right + 38))\" y=\"\(f(legendY))\">\(Self.escaped(figure.label))</text>\n"
         }
         svg += "</svg>\n"
         try svg.write(toFile: path, atomically: true, encoding: .utf8)
