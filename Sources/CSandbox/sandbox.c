@@ -334,11 +334,14 @@ int swiftlet_loop_attach(int image_fd, int *loop_fd, char *path, int length) {
     return EBUSY;
 }
 
+enum { MOUNT_INTO_LIMIT = 4 };
+
 struct mount_job {
-    int tree;
+    const int *trees;
     int root;
     int namespace_fd;
-    const char *target;
+    const char *const *targets;
+    int count;
     int result;
     const char *step;
 };
@@ -350,34 +353,59 @@ static void *attach_in_namespace(void *argument) {
     if (unshare(CLONE_FS) < 0) {
         job->result = errno;
         job->step = "unshare(CLONE_FS)";
-    } else if (setns(job->namespace_fd, CLONE_NEWNS) < 0) {
+        return NULL;
+    }
+    if (setns(job->namespace_fd, CLONE_NEWNS) < 0) {
         job->result = errno;
         job->step = "setns(CLONE_NEWNS)";
-    } else if (syscall(SYS_move_mount, job->tree, "", job->root, job->target, MOVE_MOUNT_F_EMPTY_PATH) < 0) {
-        job->result = errno;
-        job->step = "move_mount";
+        return NULL;
+    }
+    for (int index = 0; index < job->count; index++) {
+        if (syscall(SYS_move_mount, job->trees[index], "", job->root, job->targets[index], MOVE_MOUNT_F_EMPTY_PATH)
+            < 0) {
+            job->result = errno;
+            job->step = "move_mount";
+            return NULL;
+        }
     }
     return NULL;
 }
 
-int swiftlet_mount_into(pid_t pid, const char *source, const char *target, const char **step) {
-    char path[64];
-    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
-    if (tree < 0) {
-        *step = "open_tree";
-        return errno;
+static void close_all(const int *descriptors, int count) {
+    for (int index = 0; index < count; index++) {
+        if (descriptors[index] >= 0) close(descriptors[index]);
     }
-    struct mount_attr attributes;
-    memset(&attributes, 0, sizeof attributes);
-    attributes.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
-    if (syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH, &attributes, sizeof attributes) < 0) {
-        int code = errno;
-        close(tree);
-        *step = "mount_setattr";
-        return code;
+}
+
+int swiftlet_mount_into(pid_t pid, const char *const *sources, const char *const *targets, int count,
+                        const char **step) {
+    if (count < 1 || count > MOUNT_INTO_LIMIT) {
+        *step = "count the trees to mount";
+        return EINVAL;
     }
-    // The root is opened before joining, so `target` resolves against the sandbox's root
+    int trees[MOUNT_INTO_LIMIT];
+    for (int index = 0; index < count; index++) trees[index] = -1;
+    for (int index = 0; index < count; index++) {
+        trees[index] = (int)syscall(SYS_open_tree, AT_FDCWD, sources[index], OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+        if (trees[index] < 0) {
+            int code = errno;
+            close_all(trees, count);
+            *step = "open_tree";
+            return code;
+        }
+        struct mount_attr attributes;
+        memset(&attributes, 0, sizeof attributes);
+        attributes.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV;
+        if (syscall(SYS_mount_setattr, trees[index], "", AT_EMPTY_PATH, &attributes, sizeof attributes) < 0) {
+            int code = errno;
+            close_all(trees, count);
+            *step = "mount_setattr";
+            return code;
+        }
+    }
+    // The root is opened before joining, so each target resolves against the sandbox's root
     // (after bubblewrap's pivot_root) whatever the namespace's own root mount is.
+    char path[64];
     snprintf(path, sizeof path, "/proc/%d/root", (int)pid);
     int root = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
     snprintf(path, sizeof path, "/proc/%d/ns/mnt", (int)pid);
@@ -386,7 +414,7 @@ int swiftlet_mount_into(pid_t pid, const char *source, const char *target, const
         int code = errno;
         if (root >= 0) close(root);
         if (namespace_fd >= 0) close(namespace_fd);
-        close(tree);
+        close_all(trees, count);
         *step = "open the process's root and mount namespace";
         return code;
     }
@@ -397,11 +425,11 @@ int swiftlet_mount_into(pid_t pid, const char *source, const char *target, const
         || (theirs.st_dev == ours.st_dev && theirs.st_ino == ours.st_ino)) {
         close(namespace_fd);
         close(root);
-        close(tree);
+        close_all(trees, count);
         *step = "check that the process is in a mount namespace of its own";
         return EPERM;
     }
-    struct mount_job job = {tree, root, namespace_fd, target, 0, NULL};
+    struct mount_job job = {trees, root, namespace_fd, targets, count, 0, NULL};
     pthread_t thread;
     int result = pthread_create(&thread, NULL, attach_in_namespace, &job);
     if (result == 0) {
@@ -413,6 +441,6 @@ int swiftlet_mount_into(pid_t pid, const char *source, const char *target, const
     }
     close(namespace_fd);
     close(root);
-    close(tree);
+    close_all(trees, count);
     return result;
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HTTP
 import Synchronization
 
 /// The control plane's decisions, one JSON object per line, appended to a file only
@@ -61,19 +62,7 @@ final class AuditLog: Sendable {
 
     /// `,"name":"value"` with the value escaped as JSON requires.
     static func append(_ line: inout String, _ name: String, _ value: String) {
-        line += ",\"" + name + "\":\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": line += "\\\""
-            case "\\": line += "\\\\"
-            case "\n": line += "\\n"
-            case "\r": line += "\\r"
-            case "\t": line += "\\t"
-            case _ where scalar.value < 0x20:
-                line += "\\u00" + String(scalar.value >> 4, radix: 16) + String(scalar.value & 0xF, radix: 16)
-            default: line.unicodeScalars.append(scalar)
-            }
-        }
-        line += "\""
+        line += ",\"" + name + "\":"
+        JSONText.appendQuoted(value, to: &line)
     }
 }

@@ -148,21 +148,30 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
 
     /// Takes over `stem`'s running sandbox: mounts the function's code at `/var/task` and its
     /// layers at `/opt`, gives the cgroup the function's MemorySize, then tells the waiting
-    /// runtime client its environment variables, after which it imports the handler.
+    /// runtime client its environment variables, after which it imports the handler (or, for
+    /// a custom runtime, executes the function's bootstrap in its place).
     private func specialize(_ stem: StemCell) throws {
         stem.handOver()
         process = stem.process
         server = stem.server
         awsEndpointServer = stem.awsEndpointServer
         watch(stem.process)
-        try ProcessLauncher.mount(target.codeDirectory, at: SandboxSpec.taskRoot, in: stem.process)
         // Without layers, an empty /opt, as on AWS (the placeholder has an empty lib/).
         let layers = target.layersDirectory ?? StemCellPool.emptyDirectory(configuration.stemCellDirectory ?? "")
-        try ProcessLauncher.mount(layers, at: SandboxSpec.layersRoot, in: stem.process)
+        try ProcessLauncher.mount(
+            [(target.codeDirectory, SandboxSpec.taskRoot), (layers, SandboxSpec.layersRoot)], in: stem.process)
         try ProcessLauncher.resize(stem.process, memoryMegabytes: target.function.memoryMegabytes)
-        let environment = launchSpec(runtimeAPIPort: SandboxSpec.runtimeAPIPort, sandbox: sandboxSpec()).environment
-        let document = try JSONSerialization.data(withJSONObject: ["environment": environment], options: [.sortedKeys])
-        guard endpoint.specialize(with: Array(document)) else {
+        let spec = launchSpec(runtimeAPIPort: SandboxSpec.runtimeAPIPort, sandbox: sandboxSpec())
+        // Written by hand: JSONSerialization took about 0.6 ms here, on every cold start.
+        var document = "{\"environment\":" + JSONText.object(spec.environment)
+        if RuntimeCatalog.usesCustomBootstrap(target.function.runtime ?? "provided.al2023") {
+            // A custom runtime's bootstrap replaces the stem cell's runtime client (execve), so
+            // it starts as a new process would, with nothing of the client left.
+            document += ",\"exec\":"
+            JSONText.appendQuoted(spec.executable, to: &document)
+        }
+        document += "}"
+        guard endpoint.specialize(with: Array(document.utf8)) else {
             throw StemCellError(message: "the stem cell's runtime client is not waiting to be specialised")
         }
         initTimer = loop.scheduleTimer(after: configuration.initTimeout) { [weak self] in
@@ -559,7 +568,7 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
             ? RuntimeCatalog.entryPoint(
                 runtime: runtime, codeDirectory: taskRoot, runtimesDirectory: configuration.runtimesDirectory)
             : SandboxSpec.runtimeRoot + "/bootstrap"
-        if RuntimeCatalog.usesCustomBootstrap(runtime), sandbox != nil, usesLayerBootstrap() {
+        if RuntimeCatalog.usesCustomBootstrap(runtime), sandbox != nil, Self.usesLayerBootstrap(target) {
             executable = SandboxSpec.layersRoot + "/bootstrap"
         }
         return LaunchSpec(
@@ -568,6 +577,21 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     }
 
     // MARK: Helpers
+
+    /// Whether an environment of `target` may be made from a stem cell as far as its entry
+    /// point goes: a custom runtime's bootstrap must be one that can run (one that cannot is
+    /// reported by a start from scratch, as AWS reports it); other runtimes bring their own.
+    static func entryPointAllowsStemCell(_ target: InvocationTarget) -> Bool {
+        guard RuntimeCatalog.usesCustomBootstrap(target.function.runtime ?? "provided.al2023") else { return true }
+        let root = usesLayerBootstrap(target) ? SandboxSpec.layersRoot : SandboxSpec.taskRoot
+        let sandbox = SandboxSpec(
+            codeDirectory: target.codeDirectory, runtimeDirectory: nil, layersDirectory: target.layersDirectory,
+            memoryMegabytes: target.function.memoryMegabytes, ephemeralStorageMegabytes: 512)
+        let spec = LaunchSpec(
+            executable: root + "/bootstrap", arguments: [], environment: [:], workingDirectory: SandboxSpec.taskRoot,
+            sandbox: sandbox)
+        return (try? ProcessLauncher.checkEntryPoint(spec)) != nil
+    }
 
     /// The smallest MemorySize Lambda allows; stem cells wait with this limit.
     static let minimumMemoryMegabytes = 128
@@ -598,7 +622,7 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
     /// true when the code has none and a layer provides one. A bootstrap that
     /// is a link resolving outside the merged tree (through another layer's
     /// link) is not used, so the entry-point check never reads a host file.
-    private func usesLayerBootstrap() -> Bool {
+    private static func usesLayerBootstrap(_ target: InvocationTarget) -> Bool {
         guard let layers = target.layersDirectory else { return false }
         var status = stat()
         guard lstat(target.codeDirectory + "/bootstrap", &status) != 0 else { return false }

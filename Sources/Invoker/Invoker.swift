@@ -28,6 +28,8 @@ public final class Invoker: @unchecked Sendable {
     private var provisioned: [String: (target: InvocationTarget, count: Int)] = [:]
     /// Pre-started, unspecialised environments per runtime.
     private let stemCells: StemCellPool
+    /// Environments made from stem cells, since start.
+    private var specializedCount = 0
     /// What environments and stem cells may use together (read from the host once).
     private let memoryBudget: Int
 
@@ -88,7 +90,7 @@ public final class Invoker: @unchecked Sendable {
                 total: environments.count, idle: idle.values.reduce(0) { $0 + $1.count }, memoryBytes: memoryInUse(),
                 reclaimed: reclaimedForMemory, stemCellsReady: stemCells.readyCount,
                 stemCellsStarting: stemCells.startingCount,
-                specialized: stemCells.specialized)
+                specialized: specializedCount)
         }) ?? EnvironmentCounts()
     }
 
@@ -234,12 +236,13 @@ public final class Invoker: @unchecked Sendable {
                 expectedMemoryBytes: expectedMemoryBytes, stem: stem
             ) { [weak self] in self?.environmentDidRelease($0) }
         }
-        if let stem = stemCells.take(for: target) {
-            // Its replacement is built once this environment has initialised (see
-            // environmentDidRelease): building it now would take a core from the specialisation.
+        if Environment.entryPointAllowsStemCell(target), let stem = stemCells.take(for: target) {
+            // Its replacement is built once this environment is idle (see environmentDidRelease):
+            // building it now would take a core from the specialisation and the first invocation.
             let environment = make(stem)
             do {
                 try environment.start()
+                specializedCount += 1
                 return environment
             } catch {
                 environment.terminate()
@@ -384,7 +387,11 @@ public final class Invoker: @unchecked Sendable {
             break
         }
         startWaiting()
-        refillStemCells()
+        if environment.status != .busy {
+            // Not while an environment made from a stem cell runs its first invocation: the
+            // replacement's interpreter start would take a core from it.
+            refillStemCells()
+        }
     }
 
     private func startingCount() -> Int {

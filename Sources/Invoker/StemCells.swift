@@ -119,6 +119,16 @@ final class StemCellPool: @unchecked Sendable {
     /// Runtimes whose runtime client can wait for its function (see swiftlet_runtime.py).
     static let runtimes = ["python3.11"]
 
+    /// The stem cells a function of `runtime` is made from: its own runtime's, or for a custom
+    /// runtime (whose bootstrap the stem cell's client executes in its place) Python's.
+    static func stemRuntime(for runtime: String?) -> String? {
+        guard let runtime else { return nil }
+        if RuntimeCatalog.usesCustomBootstrap(runtime) {
+            return runtimes.first
+        }
+        return runtimes.contains(runtime) ? runtime : nil
+    }
+
     /// Prefixes of environment variables read only as a process starts (by the interpreter,
     /// the dynamic linker, the C library or the locale), which a stem cell cannot take on later.
     static let startupVariablePrefixes = ["PYTHON", "LD_", "LC_", "GLIBC_", "MALLOC_"]
@@ -134,8 +144,6 @@ final class StemCellPool: @unchecked Sendable {
     private var accepting = true
     /// After a launch fails, refilling waits until then (a missing tool must not spin).
     private var pausedUntil: ContinuousClock.Instant?
-    /// Environments made from stem cells, since start.
-    private(set) var specialized = 0
 
     private let isEnabled: Bool
 
@@ -166,12 +174,16 @@ final class StemCellPool: @unchecked Sendable {
     }
 
     /// Whether `target` can start from a stem cell: a runtime that has them, the stem cells'
-    /// `/tmp` size, and no variable that only a starting process reads.
+    /// `/tmp` size, and no variable that only a starting process reads (a custom runtime's
+    /// bootstrap is a new process, so it may have any).
     func canSpecialize(into target: InvocationTarget) -> Bool {
         let function = target.function
-        guard isEnabled, let runtime = function.runtime, Self.runtimes.contains(runtime),
+        guard isEnabled, Self.stemRuntime(for: function.runtime) != nil,
             function.ephemeralStorageMegabytes == Self.ephemeralStorageMegabytes
         else { return false }
+        if let runtime = function.runtime, RuntimeCatalog.usesCustomBootstrap(runtime) {
+            return true
+        }
         return !function.environment.keys.contains { key in
             key == "AWS_LAMBDA_EXEC_WRAPPER" || Self.startupVariablePrefixes.contains { key.hasPrefix($0) }
         }
@@ -180,10 +192,11 @@ final class StemCellPool: @unchecked Sendable {
     /// A ready stem cell for `target`, if it can use one and one is waiting; a replacement
     /// starts building at once.
     func take(for target: InvocationTarget) -> StemCell? {
-        guard canSpecialize(into: target), let runtime = target.function.runtime else { return nil }
+        guard canSpecialize(into: target), let runtime = Self.stemRuntime(for: target.function.runtime) else {
+            return nil
+        }
         guard let index = ready[runtime]?.lastIndex(where: \.isReady), let cell = ready[runtime]?.remove(at: index)
         else { return nil }
-        specialized += 1
         return cell
     }
 

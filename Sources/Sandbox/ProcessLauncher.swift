@@ -161,6 +161,13 @@ public enum ProcessLauncher {
         return status
     }
 
+    /// Fails as exec would (ENOENT, EACCES, ENOEXEC) when `spec`'s entry point cannot run; a
+    /// plain launch (no sandbox) is not checked here.
+    public static func checkEntryPoint(_ spec: LaunchSpec) throws(SandboxError) {
+        guard let sandbox = spec.sandbox else { return }
+        try SandboxLauncher.checkEntryPoint(spec.executable, sandbox: sandbox)
+    }
+
     /// True when the environment's memory limit made the kernel kill one of its processes.
     public static func wasKilledForMemory(_ process: LaunchedProcess) -> Bool {
         process.cgroup?.wasKilledForMemory ?? false

@@ -9,19 +9,30 @@ import CSandbox
 /// takes on the function's MemorySize. The runtime client inside learns the rest over the
 /// Runtime API.
 extension ProcessLauncher {
-    /// Shows the host directory `source` read-only at `path` (absolute, inside the sandbox)
-    /// in the running sandbox of `process`, over whatever was mounted there.
-    public static func mount(_ source: String, at path: String, in process: LaunchedProcess) throws(SandboxError) {
+    /// Shows each host directory `source` read-only at its `path` (absolute, inside the
+    /// sandbox) in the running sandbox of `process`, over whatever was mounted there; at most
+    /// four trees, attached in order by one thread that joins the sandbox's mount namespace.
+    public static func mount(
+        _ trees: [(source: String, path: String)], in process: LaunchedProcess
+    ) throws(SandboxError) {
         guard process.cgroup != nil else {
             throw SandboxError(step: "mount into a process without a sandbox", errno: EINVAL)
         }
         let inside = try sandboxedChild(of: process.pid)
-        let relative = String(path.drop { $0 == "/" })
+        let relative = trees.map { String($0.path.drop { $0 == "/" }) }
         var step: UnsafePointer<CChar>?
-        let result = swiftlet_mount_into(inside, source, relative, &step)
+        let result = CStrings.with(trees.map(\.source)) { sources in
+            CStrings.with(relative) { targets in
+                swiftlet_mount_into(
+                    inside, UnsafeRawPointer(sources).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
+                    UnsafeRawPointer(targets).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
+                    Int32(trees.count), &step)
+            }
+        }
         guard result == 0 else {
             let what = step.map { String(cString: $0) } ?? "mount"
-            throw SandboxError(step: "\(what) of \(source) at \(path)", errno: result)
+            let listed = trees.map { "\($0.source) at \($0.path)" }.joined(separator: ", ")
+            throw SandboxError(step: "\(what) of \(listed)", errno: result)
         }
     }
 

@@ -26,6 +26,8 @@ enum Bench {
         let coldStarts = try arguments.integer("cold-starts") ?? 20
         let name = "swiftlet-bench-echo"
         let scratchName = "swiftlet-bench-scratch"
+        let nativeName = "swiftlet-bench-native"
+        let nativeScratchName = "swiftlet-bench-native-scratch"
         var report = BenchReport()
 
         try deployEcho(api, name: name)
@@ -72,6 +74,24 @@ enum Bench {
         report.figures.append(
             BenchFigure(
                 label: "naive: new python3.11 per invoke", samples: try NaiveBaseline.measure(count: coldStarts)))
+        let nativeBootstrap = arguments.option("native-bootstrap") ?? "examples/echo-c/bootstrap"
+        if FileManager.default.isExecutableFile(atPath: nativeBootstrap) {
+            // A 1 GB /tmp is not the stem cells' size, so that function starts from scratch.
+            try deployEcho(api, name: nativeName, nativeBootstrap: nativeBootstrap)
+            try deployEcho(
+                api, name: nativeScratchName, nativeBootstrap: nativeBootstrap,
+                settings: ["EphemeralStorage": ["Size": 1024]])
+            try invoke(nativeName)
+            try invoke(nativeScratchName)
+            report.figures.append(
+                BenchFigure(
+                    label: "cold start, provided (C), stem cell ready",
+                    samples: try (0..<coldStarts).map { try coldStart(nativeName, $0, true) }))
+            report.figures.append(
+                BenchFigure(
+                    label: "cold start, provided (C), from scratch",
+                    samples: try (0..<coldStarts).map { try coldStart(nativeScratchName, $0, true) }))
+        }
 
         let seconds = warm.reduce(0, +) / 1000
         report.rates.append((label: "warm invokes per second, one client", value: Double(warm.count) / seconds))
@@ -90,7 +110,9 @@ enum Bench {
             try report.writeSVG(to: path)
         }
         _ = try api.call("DELETE", "/2015-03-31/functions/\(name)")
-        _ = try api.call("DELETE", "/2015-03-31/functions/\(scratchName)")
+        for function in [scratchName, nativeName, nativeScratchName] {
+            _ = try api.call("DELETE", "/2015-03-31/functions/\(function)")
+        }
         return 0
     }
 
@@ -157,20 +179,30 @@ enum Bench {
         return (succeeded.withLock { $0 }, seconds)
     }
 
-    static func deployEcho(_ api: APIClient, name: String, variables: [String: String] = [:]) throws {
+    /// Creates `name`: a Python function returning its event, or with `nativeBootstrap` (a
+    /// compiled examples/echo-c) a provided.al2023 function doing the same.
+    static func deployEcho(
+        _ api: APIClient, name: String, variables: [String: String] = [:], nativeBootstrap: String? = nil,
+        settings: [String: Any] = [:]
+    ) throws {
         _ = try api.call("DELETE", "/2015-03-31/functions/\(name)")
         try ClientCommands.ensureDefaultRole(api)
         let directory = NSTemporaryDirectory() + "swiftlet-bench-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try "def handler(event, context):\n    return event\n".write(
-            toFile: directory + "/app.py", atomically: true, encoding: .utf8)
+        if let nativeBootstrap {
+            try FileManager.default.copyItem(atPath: nativeBootstrap, toPath: directory + "/bootstrap")
+        } else {
+            try "def handler(event, context):\n    return event\n".write(
+                toFile: directory + "/app.py", atomically: true, encoding: .utf8)
+        }
         let zip = try ZipArchive.create(fromDirectory: directory)
-        let body: [String: Any] = [
-            "FunctionName": name, "Runtime": "python3.11", "Handler": "app.handler",
-            "Role": ClientCommands.defaultRole, "Code": ["ZipFile": Data(zip).base64EncodedString()],
-            "Environment": ["Variables": variables],
+        var body: [String: Any] = [
+            "FunctionName": name, "Runtime": nativeBootstrap == nil ? "python3.11" : "provided.al2023",
+            "Handler": "app.handler", "Role": ClientCommands.defaultRole,
+            "Code": ["ZipFile": Data(zip).base64EncodedString()], "Environment": ["Variables": variables],
         ]
+        body.merge(settings) { _, setting in setting }
         _ = try api.expect(201, api.call("POST", "/2015-03-31/functions", json: body))
     }
 

@@ -22,6 +22,7 @@ let usage = """
       ls
       rm NAME
       bench [--requests N] [--cold-starts N] [--clients N] [--json FILE] [--plot FILE.svg]
+            [--native-bootstrap FILE]
                                                    measure warm and cold invoke latency, and throughput
       bench --async [--events N] [--clients N]     measure durable Event acceptance and delivery delay
       bench --burst N [--burst-seconds S]          N concurrent S-second invocations of a new function

@@ -63,6 +63,15 @@ final class SpecializationTests {
             usleep(1000)
             status = ProcessLauncher.reap(process)
         }
+        // What the process wrote just before it exited is still in the pipes.
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        for descriptor in process.outputDescriptors {
+            while case let count = chunk.withUnsafeMutableBytes({ read(descriptor, $0.baseAddress, $0.count) }),
+                count > 0
+            {
+                text += chunk[0..<count]
+            }
+        }
         return (status ?? -1, String(decoding: text, as: UTF8.self))
     }
 
@@ -87,7 +96,7 @@ final class SpecializationTests {
         defer { cleanUp(process) }
         try waitForSandboxedChild(process)
 
-        try ProcessLauncher.mount(codeDirectory, at: "/var/task", in: process)
+        try ProcessLauncher.mount([(codeDirectory, "/var/task")], in: process)
 
         let (status, text) = output(of: process)
         #expect(status == 0, "\(text)")
@@ -101,7 +110,7 @@ final class SpecializationTests {
         defer { cleanUp(process) }
         try waitForSandboxedChild(process)
 
-        try ProcessLauncher.mount(codeDirectory, at: "/var/task", in: process)
+        try ProcessLauncher.mount([(codeDirectory, "/var/task")], in: process)
 
         let hostMounts = try String(contentsOfFile: "/proc/self/mountinfo", encoding: .utf8)
         #expect(!hostMounts.contains(" /var/task "), "nothing propagates to the host")
@@ -114,10 +123,10 @@ final class SpecializationTests {
         try waitForSandboxedChild(process)
 
         #expect(throws: SandboxError.self) {
-            try ProcessLauncher.mount(parent + "/missing", at: "/var/task", in: process)
+            try ProcessLauncher.mount([(parent + "/missing", "/var/task")], in: process)
         }
         do {
-            try ProcessLauncher.mount(codeDirectory, at: "/no/such/place", in: process)
+            try ProcessLauncher.mount([(placeholder, "/opt"), (codeDirectory, "/no/such/place")], in: process)
             Issue.record("a mount onto a missing path succeeded")
         } catch {
             #expect(error.step.contains("move_mount"), "\(error)")
@@ -134,7 +143,7 @@ final class SpecializationTests {
         let process = try ProcessLauncher.launch(spec)
         defer { cleanUp(process) }
 
-        #expect(throws: SandboxError.self) { try ProcessLauncher.mount(codeDirectory, at: "/var/task", in: process) }
+        #expect(throws: SandboxError.self) { try ProcessLauncher.mount([(codeDirectory, "/var/task")], in: process) }
     }
 
     /// From 128 MB up to each size, then from 1,024 MB down to it (on v1 the memory+swap
@@ -145,7 +154,13 @@ final class SpecializationTests {
         try FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
         var step: UnsafePointer<CChar>?
 
-        let result = swiftlet_mount_into(getpid(), codeDirectory, String(target.dropFirst()), &step)
+        let result = CStrings.with([codeDirectory]) { sources in
+            CStrings.with([String(target.dropFirst())]) { targets in
+                swiftlet_mount_into(
+                    getpid(), UnsafeRawPointer(sources).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
+                    UnsafeRawPointer(targets).assumingMemoryBound(to: UnsafePointer<CChar>?.self), 1, &step)
+            }
+        }
 
         let covered = FileManager.default.fileExists(atPath: target + "/marker")
         if covered { umount2(target, Int32(MNT_DETACH)) }

@@ -694,13 +694,29 @@ def specialize(client):
     status, _, body = client.request("GET", _SPECIALIZATION_PATH)
     if status != 200:
         raise RuntimeAPIError(f"GET {_SPECIALIZATION_PATH} answered {status}: {body[:200]!r}")
-    environment = json.loads(body)["environment"]
+    document = json.loads(body)
+    environment = document["environment"]
+    if "exec" in document:
+        # A custom runtime: its bootstrap replaces this process, as a fresh start would.
+        _execute(document["exec"], environment)
     os.environ.clear()
     os.environ.update(environment)
     time.tzset()
     LambdaContext.read_function_environment()
     sys.path_importer_cache.clear()
     importlib.invalidate_caches()
+
+
+def _execute(path, environment):
+    """Replaces this process with `path`, in /var/task, with only `environment`; exits 127
+    with a line on stderr (the server reads it into the function's log) if that fails."""
+    try:
+        os.chdir(environment.get("LAMBDA_TASK_ROOT", "/var/task"))
+        os.execve(path, [path], environment)
+    except OSError as error:
+        sys.stderr.write(f"swiftlet runtime: cannot execute {path}: {error}\n")
+        sys.stderr.flush()
+        os._exit(127)
 
 
 def _setup_sys_path():

@@ -214,3 +214,66 @@ def test_with_no_stem_cells_every_environment_is_built_from_scratch(server_facto
     assert result["opt"] is None, "a sandbox built for a function without layers has no /opt"
     assert metric(instance, "swiftlet_stem_cells_ready") == 0
     assert metric(instance, "swiftlet_environments_specialized_total") == 0
+
+
+CUSTOM_BOOTSTRAP = """#!/usr/bin/python3.11
+# A custom runtime in a few lines: answers each event with what this process is.
+import json, os, urllib.request
+
+api = "http://" + os.environ["AWS_LAMBDA_RUNTIME_API"] + "/2018-06-01/runtime/invocation/"
+while True:
+    with urllib.request.urlopen(api + "next") as reply:
+        request_id = reply.headers["Lambda-Runtime-Aws-Request-Id"]
+        event = json.loads(reply.read())
+    with open("/proc/self/cmdline", "rb") as cmdline:
+        command = cmdline.read().split(b"\\0")[:2]
+    answer = {
+        "command": [part.decode() for part in command],
+        "cwd": os.getcwd(),
+        "variables": {key: os.environ.get(key) for key in event["keys"]},
+        "stem_marker": os.environ.get("SWIFTLET_STEM_CELL"),
+    }
+    urllib.request.urlopen(urllib.request.Request(api + request_id + "/response", json.dumps(answer).encode()))
+"""
+
+
+def deploy_custom(instance, files, modes, **settings):
+    from swiftlet_testing import ROLE_ARN, unique_name
+    client = instance.client("lambda")
+    name = unique_name("custom")
+    client.create_function(FunctionName=name, Runtime="provided.al2023", Role=ROLE_ARN, Handler="unused",
+                           Code={"ZipFile": make_zip(files, modes)}, **settings)
+    client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
+    return client, name
+
+
+def test_a_custom_runtime_replaces_the_stem_cells_client_with_its_own_bootstrap(stem_server):
+    # PYTHONPATH and MALLOC_ARENA_MAX would keep a Python function from a stem cell; a custom
+    # runtime's bootstrap is a new process, so it may have them.
+    variables = {"PYTHONPATH": "/var/task/vendor", "MALLOC_ARENA_MAX": "2", "GREETING": "hi"}
+    client, name = deploy_custom(stem_server, {"bootstrap": CUSTOM_BOOTSTRAP}, {"bootstrap": 0o755},
+                                 Environment={"Variables": variables})
+
+    response, result = invoke_json(client, name, {"keys": [*variables, "AWS_LAMBDA_FUNCTION_NAME"]}, LogType="Tail")
+
+    assert metric(stem_server, "swiftlet_environments_specialized_total") == 1
+    assert result["command"] == ["/usr/bin/python3.11", "/var/task/bootstrap"], "the bootstrap, not the stem's client"
+    assert result["cwd"] == "/var/task"
+    assert result["variables"] == {**variables, "AWS_LAMBDA_FUNCTION_NAME": name}
+    assert result["stem_marker"] is None
+    assert "Init Duration" in base64.b64decode(response["LogResult"]).decode()
+
+
+def test_a_custom_runtime_whose_bootstrap_cannot_run_is_reported_as_on_aws(stem_server):
+    client, name = deploy_custom(stem_server, {"bootstrap": CUSTOM_BOOTSTRAP}, {"bootstrap": 0o644})
+
+    response, result = invoke_json(client, name, {"keys": []})
+
+    assert response["FunctionError"] == "Unhandled"
+    assert result["errorType"] == "Runtime.InvalidEntrypoint"
+    assert metric(stem_server, "swiftlet_environments_specialized_total") == 0, "started from scratch instead"
+    # The stem cell it did not use is still there for the next function.
+    client, name = deploy(stem_server, {"app.py": DESCRIBE})
+    _, result = invoke_json(client, name, {"keys": []})
+    assert result["name"] == name
+    assert metric(stem_server, "swiftlet_environments_specialized_total") == 1

@@ -63,11 +63,13 @@ int swiftlet_wait_pidfd(int pidfd);
 /// (`path` has room for `length` bytes). Returns 0 or an errno value.
 int swiftlet_loop_attach(int image_fd, int *loop_fd, char *path, int length);
 
-/// Shows the host directory `source` read-only (nosuid, nodev) at `target`, a path relative
-/// to the root of the running process `pid`, inside that process's mount namespace: a
-/// detached copy of the tree is made here (open_tree), then attached there (move_mount) by a
-/// short-lived thread that joins the namespace, so no other thread of the caller moves.
+/// Shows each host directory `sources[i]` read-only (nosuid, nodev) at `targets[i]`, a path
+/// relative to the root of the running process `pid`, inside that process's mount namespace
+/// (at most 4 trees): detached copies of the trees are made here (open_tree), then attached
+/// there (move_mount) by one short-lived thread that joins the namespace, so no other thread
+/// of the caller moves. Refuses (EPERM) a process in the caller's own mount namespace.
 /// Returns 0 or an errno value (and sets `*step`).
-int swiftlet_mount_into(pid_t pid, const char *source, const char *target, const char **step);
+int swiftlet_mount_into(pid_t pid, const char *const *sources, const char *const *targets, int count,
+                        const char **step);
 
 #endif
