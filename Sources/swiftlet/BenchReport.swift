@@ -76,7 +76,6 @@ struct BenchReport {
             return left + (log10(clamped) - lowestDecade) / (highestDecade - lowestDecade) * plotWidth
         }
         func y(_ fraction: Double) -> Double { top + (1 - fraction) * plotHeight }
-        func f(_ value: Double) -> String { String(format: "%.1f", value) }
         let colours = ["#444444", "#1f77b4", "#2ca02c", "#ff7f0e", "#9467bd", "#d62728", "#8c564b", "#17becf"]
 
         var svg = """
@@ -88,22 +87,19 @@ struct BenchReport {
         for decade in decades {
             let position = x(pow(10, decade))
             let label = decade < 0 ? String(pow(10, decade)) : String(Int(pow(10, decade)))
-            svg += "<line x1=\"\(f(position))\" y1=\"\(f(top))\" x2=\"\(f(position))\" y2=\"\(f(top + plotHeight))\" "
-            svg += "stroke=\"#dddddd\"/>\n"
-            svg +=
-                "<text x=\"\(f(position))\" y=\"\(f(top + plotHeight + 16))\" text-anchor=\"middle\">\(label)</text>\n"
+            svg += Self.line(from: (position, top), to: (position, top + plotHeight), colour: "#dddddd", width: 1)
+            svg += Self.text(label, at: (position, top + plotHeight + 16), anchor: "middle")
         }
         for fraction in [0.0, 0.5, 0.99, 1.0] {
-            svg +=
-                "<line x1=\"\(f(left))\" y1=\"\(f(y(fraction)))\" x2=\"\(f(left + plotWidth))\" y2=\"\(f(y(fraction)))\" "
-            svg += "stroke=\"#dddddd\"/>\n"
-            svg += "<text x=\"\(f(left - 6))\" y=\"\(f(y(fraction) + 4))\" text-anchor=\"end\">\(fraction)</text>\n"
+            svg += Self.line(
+                from: (left, y(fraction)), to: (left + plotWidth, y(fraction)), colour: "#dddddd", width: 1)
+            svg += Self.text(String(fraction), at: (left - 6, y(fraction) + 4), anchor: "end")
         }
-        svg += "<text x=\"\(f(left + plotWidth / 2))\" y=\"\(f(height - 12))\" text-anchor=\"middle\">"
-        svg += "latency, milliseconds (log scale)</text>\n"
-        svg +=
-            "<text x=\"14\" y=\"\(f(top + plotHeight / 2))\" transform=\"rotate(-90 14 \(f(top + plotHeight / 2)))\" "
-        svg += "text-anchor=\"middle\">fraction of requests at or below</text>\n"
+        svg += Self.text(
+            "latency, milliseconds (log scale)", at: (left + plotWidth / 2, height - 12), anchor: "middle")
+        let middle = Self.number(top + plotHeight / 2)
+        svg += "<text x=\"14\" y=\"\(middle)\" transform=\"rotate(-90 14 \(middle))\" text-anchor=\"middle\">"
+        svg += "fraction of requests at or below</text>\n"
         for (index, figure) in figures.enumerated() where !figure.samples.isEmpty {
             let colour = colours[index % colours.count]
             let sorted = figure.sorted
@@ -112,17 +108,33 @@ struct BenchReport {
             let step = max(1, sorted.count / 500)
             let ranks = Array(stride(from: 0, to: sorted.count, by: step)) + [sorted.count - 1]
             let points = ranks.map { rank in
-                String(format: "%.1f,%.1f", x(sorted[rank]), y(Double(rank + 1) / Double(sorted.count)))
+                Self.number(x(sorted[rank])) + "," + Self.number(y(Double(rank + 1) / Double(sorted.count)))
             }
             svg += "<polyline fill=\"none\" stroke=\"\(colour)\" stroke-width=\"2\" "
             svg += "points=\"\(points.joined(separator: " "))\"/>\n"
             let legendY = top + 14 + Double(index) * 18
-            svg += "<line x1=\"\(f(width - right + 12))\" y1=\"\(f(legendY - 4))\" x2=\"\(f(width - right + 32))\" "
-            svg += "y2=\"\(f(legendY - 4))\" stroke=\"\(colour)\" stroke-width=\"2\"/>\n"
-            svg += "<text x=\"\(f(width - right + 38))\" y=\"\(f(legendY))\">\(Self.escaped(figure.label))</text>\n"
+            let legendX = width - right + 12
+            svg += Self.line(from: (legendX, legendY - 4), to: (legendX + 20, legendY - 4), colour: colour, width: 2)
+            svg += Self.text(figure.label, at: (legendX + 26, legendY), anchor: "start")
         }
         svg += "</svg>\n"
         try svg.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+
+    private static func number(_ value: Double) -> String {
+        String(format: "%.1f", value)
+    }
+
+    private static func line(
+        from start: (Double, Double), to end: (Double, Double), colour: String, width: Int
+    ) -> String {
+        "<line x1=\"\(number(start.0))\" y1=\"\(number(start.1))\" x2=\"\(number(end.0))\" "
+            + "y2=\"\(number(end.1))\" stroke=\"\(colour)\" stroke-width=\"\(width)\"/>\n"
+    }
+
+    private static func text(_ content: String, at point: (Double, Double), anchor: String) -> String {
+        "<text x=\"\(number(point.0))\" y=\"\(number(point.1))\" text-anchor=\"\(anchor)\">"
+            + "\(escaped(content))</text>\n"
     }
 
     private static func escaped(_ text: String) -> String {
