@@ -47,31 +47,10 @@ final class SandboxLaunchTests {
                 ephemeralStorageMegabytes: 512, scratchDirectory: scratchDirectory))
     }
 
-    /// Waits for exit; returns (wait status, everything written to stdout and stderr).
-    func finish(_ process: LaunchedProcess) -> (Int32, String) {
-        var output: [UInt8] = []
-        var status: Int32?
-        let deadline = ContinuousClock.now + .seconds(10)
-        while status == nil, ContinuousClock.now < deadline {
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            var count = 0
-            for descriptor in process.outputDescriptors {
-                let got = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if got > 0 {
-                    output += chunk[0..<got]
-                    count += got
-                }
-            }
-            if count == 0 { usleep(1000) }
-            status = ProcessLauncher.reap(process)
-        }
-        return (status ?? -1, String(decoding: output, as: UTF8.self))
-    }
-
     @Test func theRuntimeRunsUnprivilegedInAMinimalRoot() throws {
         let process = try ProcessLauncher.launch(spec())
-        defer { cleanUp(process) }
-        let (status, output) = finish(process)
+        defer { TestProcess.cleanUp(process) }
+        let (status, output) = TestProcess.finish(process)
         #expect((status >> 8) & 0xFF == 3)
         #expect(output.contains("uid=990 root=/var/task"))
         #expect(output.contains("tmp=/dev/loop"), "/tmp is a disk image: \(output)")
@@ -91,10 +70,10 @@ final class SandboxLaunchTests {
 
     @Test func releaseRemovesTheCgroup() throws {
         let process = try ProcessLauncher.launch(spec())
-        _ = finish(process)
+        _ = TestProcess.finish(process)
         let directories = try #require(process.cgroup).directories.map(\.path)
         #expect(directories.allSatisfy { FileManager.default.fileExists(atPath: $0) })
-        cleanUp(process)
+        TestProcess.cleanUp(process)
         ProcessLauncher.waitForReleases()
         #expect(directories.allSatisfy { !FileManager.default.fileExists(atPath: $0) })
     }
@@ -110,8 +89,8 @@ final class SandboxLaunchTests {
             let process = try ProcessLauncher.launch(spec())
             pids.append(process.pid)
             cgroups += process.cgroup?.directories.map(\.path) ?? []
-            _ = finish(process)
-            cleanUp(process)
+            _ = TestProcess.finish(process)
+            TestProcess.cleanUp(process)
         }
         ProcessLauncher.waitForReleases()
         #expect(cgroups.count >= cycles)
@@ -204,7 +183,7 @@ final class SandboxLaunchTests {
                 _ = swiftlet_wait_pidfd(process.reapDescriptor)
                 untilExit.append(milliseconds(since: start))
                 let teardownStart = ContinuousClock.now
-                cleanUp(process)
+                TestProcess.cleanUp(process)
                 ProcessLauncher.waitForReleases()
                 teardown.append(milliseconds(since: teardownStart))
             }
@@ -213,14 +192,6 @@ final class SandboxLaunchTests {
             report("\(label): launch until it has exited", untilExit)
             report("\(label): teardown (off the loop)", teardown)
         }
-    }
-
-    func cleanUp(_ process: LaunchedProcess) {
-        ProcessLauncher.kill(process)
-        for descriptor in process.outputDescriptors { close(descriptor) }
-        close(process.exitDescriptor)
-        if let listener = process.runtimeAPIListener { close(listener) }
-        ProcessLauncher.release(process)
     }
 
     func milliseconds(since start: ContinuousClock.Instant) -> Double {

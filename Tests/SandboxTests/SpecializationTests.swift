@@ -50,38 +50,6 @@ final class SpecializationTests {
                 ephemeralStorageMegabytes: 512))
     }
 
-    func output(of process: LaunchedProcess) -> (Int32, String) {
-        var text: [UInt8] = []
-        var status: Int32?
-        let deadline = ContinuousClock.now + .seconds(10)
-        while status == nil, ContinuousClock.now < deadline {
-            var chunk = [UInt8](repeating: 0, count: 4096)
-            for descriptor in process.outputDescriptors {
-                let count = chunk.withUnsafeMutableBytes { read(descriptor, $0.baseAddress, $0.count) }
-                if count > 0 { text += chunk[0..<count] }
-            }
-            usleep(1000)
-            status = ProcessLauncher.reap(process)
-        }
-        // What the process wrote just before it exited is still in the pipes.
-        var chunk = [UInt8](repeating: 0, count: 4096)
-        for descriptor in process.outputDescriptors {
-            while case let count = chunk.withUnsafeMutableBytes({ read(descriptor, $0.baseAddress, $0.count) }),
-                count > 0
-            {
-                text += chunk[0..<count]
-            }
-        }
-        return (status ?? -1, String(decoding: text, as: UTF8.self))
-    }
-
-    func cleanUp(_ process: LaunchedProcess) {
-        ProcessLauncher.kill(process)
-        for descriptor in process.outputDescriptors + [process.exitDescriptor] { close(descriptor) }
-        if let listener = process.runtimeAPIListener { close(listener) }
-        ProcessLauncher.release(process)
-    }
-
     func waitForSandboxedChild(_ process: LaunchedProcess) throws {
         let deadline = ContinuousClock.now + .seconds(5)
         while (try? ProcessLauncher.sandboxedChild(of: process.pid)) == nil, ContinuousClock.now < deadline {
@@ -93,12 +61,12 @@ final class SpecializationTests {
 
     @Test func aTreeMountedIntoARunningSandboxIsSeenThereReadOnly() throws {
         let process = try ProcessLauncher.launch(stemSpec())
-        defer { cleanUp(process) }
+        defer { TestProcess.cleanUp(process) }
         try waitForSandboxedChild(process)
 
         try ProcessLauncher.mount([(codeDirectory, "/var/task")], in: process)
 
-        let (status, text) = output(of: process)
+        let (status, text) = TestProcess.finish(process)
         #expect(status == 0, "\(text)")
         #expect(text.contains("from the function"))
         #expect(text.contains("write: refused"))
@@ -107,7 +75,7 @@ final class SpecializationTests {
 
     @Test func theMountStaysInsideTheSandbox() throws {
         let process = try ProcessLauncher.launch(stemSpec())
-        defer { cleanUp(process) }
+        defer { TestProcess.cleanUp(process) }
         try waitForSandboxedChild(process)
 
         try ProcessLauncher.mount([(codeDirectory, "/var/task")], in: process)
@@ -119,7 +87,7 @@ final class SpecializationTests {
 
     @Test func aMissingSourceOrTargetFailsNamingTheStep() throws {
         let process = try ProcessLauncher.launch(stemSpec())
-        defer { cleanUp(process) }
+        defer { TestProcess.cleanUp(process) }
         try waitForSandboxedChild(process)
 
         #expect(throws: SandboxError.self) {
@@ -141,7 +109,7 @@ final class SpecializationTests {
         spec.arguments = ["5"]
         spec.workingDirectory = "/"
         let process = try ProcessLauncher.launch(spec)
-        defer { cleanUp(process) }
+        defer { TestProcess.cleanUp(process) }
 
         #expect(throws: SandboxError.self) { try ProcessLauncher.mount([(codeDirectory, "/var/task")], in: process) }
     }
@@ -172,7 +140,7 @@ final class SpecializationTests {
     @Test(arguments: [10240, 256, 128])
     func resizingSetsTheMemoryLimitUpOrDown(megabytes: Int) throws {
         let process = try ProcessLauncher.launch(stemSpec())
-        defer { cleanUp(process) }
+        defer { TestProcess.cleanUp(process) }
         let cgroup = try #require(process.cgroup)
 
         try ProcessLauncher.resize(process, memoryMegabytes: megabytes)
