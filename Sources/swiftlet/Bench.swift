@@ -9,9 +9,24 @@ import Synchronization
 /// server's own `/health` round trip over the same connection.
 enum Bench {
     static func run(_ arguments: Arguments) throws -> Int32 {
-        let endpoint =
-            arguments.option("endpoint")
-            ?? ProcessInfo.processInfo.environment["SWIFTLET_ENDPOINT"] ?? "http://127.0.0.1:9000"
+        guard arguments.flag("serve") else {
+            let endpoint =
+                arguments.option("endpoint")
+                ?? ProcessInfo.processInfo.environment["SWIFTLET_ENDPOINT"] ?? "http://127.0.0.1:9000"
+            return try run(arguments, endpoint: endpoint)
+        }
+        // A server of its own: every client of the run signs with the credentials made for it.
+        let server = try BenchServer(
+            extraArguments: (arguments.option("serve-args") ?? "").split(separator: " ").map(String.init))
+        defer { server.stop() }
+        setenv("AWS_ACCESS_KEY_ID", server.credentials.accessKeyId, 1)
+        setenv("AWS_SECRET_ACCESS_KEY", server.credentials.secretAccessKey, 1)
+        unsetenv("AWS_SESSION_TOKEN")
+        print("bench: started swiftlet serve at \(server.endpoint)")
+        return try run(arguments, endpoint: server.endpoint)
+    }
+
+    private static func run(_ arguments: Arguments, endpoint: String) throws -> Int32 {
         if arguments.flag("async") {
             return try AsyncBench.run(
                 endpoint: endpoint, events: try arguments.integer("events") ?? 20_000,

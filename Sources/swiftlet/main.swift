@@ -22,10 +22,11 @@ let usage = """
       ls
       rm NAME
       bench [--requests N] [--cold-starts N] [--clients N] [--json FILE] [--plot FILE.svg]
-            [--native-bootstrap FILE]
+            [--native-bootstrap FILE] [--serve [--serve-args "ARGS"]]
                                                    measure warm and cold invoke latency, and throughput
       bench --async [--events N] [--clients N]     measure durable Event acceptance and delivery delay
       bench --burst N [--burst-seconds S]          N concurrent S-second invocations of a new function
+                                                   (--serve: against a server the bench starts and stops)
     """
 
 /// Writes a line to standard error.
@@ -47,7 +48,7 @@ do {
     case "deploy", "invoke", "logs", "ls", "rm":
         exit(try ClientCommands.run(command, Arguments(rest, flagNames: ["follow"])))
     case "bench":
-        exit(try Bench.run(Arguments(rest, flagNames: ["async"])))
+        exit(try Bench.run(Arguments(rest, flagNames: ["async", "serve"])))
     case "help", "--help", "-h":
         print(usage)
     default:

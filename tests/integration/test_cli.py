@@ -212,3 +212,20 @@ def test_bench_against_no_server_fails_clearly(tmp_path):
 
     assert result.returncode != 0
     assert not (tmp_path / "out.json").exists()
+
+
+def test_bench_serve_starts_its_own_server_and_stops_it(tmp_path):
+    report = tmp_path / "bench.json"
+
+    # No endpoint and no credentials: the bench makes both for the server it starts.
+    result = swiftlet("bench", "--serve", "--requests", "20", "--cold-starts", "1", "--json", str(report),
+                      env={}, timeout=120)
+
+    assert result.returncode == 0, output(result)
+    endpoint = result.stdout.split("started swiftlet serve at ")[1].split()[0]
+    labels = [figure["label"] for figure in json.loads(report.read_text())["figures"]]
+    assert labels[:2] == ["/health round trip (floor)", "warm invoke, python3.11 echo"]
+    import urllib.error
+    import urllib.request
+    with pytest.raises(urllib.error.URLError):
+        urllib.request.urlopen(endpoint + "/health", timeout=2)
