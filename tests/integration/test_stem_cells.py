@@ -277,3 +277,55 @@ def test_a_custom_runtime_whose_bootstrap_cannot_run_is_reported_as_on_aws(stem_
     _, result = invoke_json(client, name, {"keys": []})
     assert result["name"] == name
     assert metric(stem_server, "swiftlet_environments_specialized_total") == 1
+
+
+def stem_cell_processes(server_pid):
+    """Pids of runtime clients still waiting as stem cells of the server `server_pid`:
+    Python processes with SWIFTLET_STEM_CELL=1 whose cgroup is one of that server's (the
+    bubblewrap processes around each carry the variable too)."""
+    found = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/comm") as comm:
+                if not comm.read().startswith("python"):
+                    continue
+            with open(f"/proc/{entry}/environ", "rb") as environ:
+                waiting = b"SWIFTLET_STEM_CELL=1" in environ.read().split(b"\0")
+            with open(f"/proc/{entry}/cgroup") as cgroup:
+                mine = f"/env-{server_pid}-" in cgroup.read()
+        except OSError:
+            continue
+        if waiting and mine:
+            found.append(int(entry))
+    return found
+
+
+def test_a_stem_cell_killed_while_waiting_is_replaced_and_costs_no_invocation(stem_server):
+    from swiftlet_testing import wait_for
+    victims = stem_cell_processes(stem_server.process.pid)
+    assert len(victims) == 2
+    for pid in victims:
+        os.kill(pid, 9)
+
+    # Whatever the pool holds at this moment, the invoke succeeds: from a new stem cell or
+    # from scratch, never from a dead one.
+    client, name = deploy(stem_server, {"app.py": DESCRIBE})
+    _, result = invoke_json(client, name, {"keys": []})
+    assert result["name"] == name
+
+    wait_for(lambda: len(stem_cell_processes(stem_server.process.pid)) == 2, timeout=20,
+             message="two stem cells again")
+    assert not set(victims) & set(stem_cell_processes(stem_server.process.pid))
+
+
+def test_stopping_the_server_leaves_no_stem_cell_behind(stem_server):
+    server_pid = stem_server.process.pid
+    assert len(stem_cell_processes(server_pid)) == 2
+
+    assert stem_server.stop() == 0
+
+    assert stem_cell_processes(server_pid) == []
+    leftovers = [line for line in open("/proc/self/mountinfo") if "swiftlet-stage" in line]
+    assert leftovers == []
