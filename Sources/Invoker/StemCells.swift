@@ -36,29 +36,59 @@ final class StemCell: RuntimeEndpointDelegate, @unchecked Sendable {
 
     /// Serves `process`'s Runtime API (and AWS endpoint) on `loop` and watches it exit;
     /// `onChange` hears when the runtime client starts waiting and when the process dies.
+    /// On failure every descriptor of `process` is closed; the caller still stops the process.
     init(
         runtime: String, process: LaunchedProcess, loop: EventLoop, awsHandler: (any HTTPHandler)?,
         onChange: @escaping (StemCell) -> Void
     ) throws {
-        guard let listener = process.runtimeAPIListener else {
-            throw StemCellError(message: "a stem cell needs a Runtime API socket in its own network namespace")
-        }
         self.runtime = runtime
         self.process = process
         self.loop = loop
         self.onChange = onChange
         endpoint = RuntimeEndpoint(stemCell: true)
-        server = try HTTPServer(onLoop: loop, adopting: listener, handler: endpoint)
-        if let awsListener = process.awsEndpointListener, let awsHandler {
-            awsEndpointServer = try? HTTPServer(onLoop: loop, adopting: awsListener, handler: awsHandler)
-        } else {
-            process.awsEndpointListener.map { _ = close($0) }
-            awsEndpointServer = nil
+        guard let listener = process.runtimeAPIListener else {
+            Self.closeDescriptors(of: process, listeners: true)
+            throw StemCellError(message: "a stem cell needs a Runtime API socket in its own network namespace")
         }
+        do {
+            server = try HTTPServer(onLoop: loop, adopting: listener, handler: endpoint)
+        } catch {
+            Self.closeDescriptors(of: process, listeners: true)
+            throw error
+        }
+        var aws: HTTPServer?
+        if let awsListener = process.awsEndpointListener {
+            if let awsHandler {
+                aws = try? HTTPServer(onLoop: loop, adopting: awsListener, handler: awsHandler)
+            }
+            if aws == nil {
+                close(awsListener)
+            }
+        }
+        awsEndpointServer = aws
         endpoint.attach(self)
         let watcher = DescriptorWatcher(descriptor: process.exitDescriptor) { [weak self] _ in self?.discard() }
-        try loop.register(process.exitDescriptor, events: UInt32(EPOLLIN.rawValue), handler: watcher)
+        do {
+            try loop.register(process.exitDescriptor, events: UInt32(EPOLLIN.rawValue), handler: watcher)
+        } catch {
+            server.close()
+            aws?.close()
+            Self.closeDescriptors(of: process, listeners: false)
+            throw error
+        }
         exitWatcher = watcher
+    }
+
+    /// Closes the output pipes and the exit descriptor (and the listening sockets, unless a
+    /// server already owns them).
+    private static func closeDescriptors(of process: LaunchedProcess, listeners: Bool) {
+        var descriptors = process.outputDescriptors + [process.exitDescriptor]
+        if listeners {
+            descriptors += [process.runtimeAPIListener, process.awsEndpointListener].compactMap { $0 }
+        }
+        for descriptor in descriptors {
+            close(descriptor)
+        }
     }
 
     /// Gives the process, its endpoint and its servers to the environment it becomes; this
@@ -81,9 +111,7 @@ final class StemCell: RuntimeEndpointDelegate, @unchecked Sendable {
         ProcessLauncher.kill(process)
         _ = ProcessLauncher.reap(process)
         ProcessLauncher.release(process)
-        for descriptor in process.outputDescriptors + [process.exitDescriptor] {
-            close(descriptor)
-        }
+        Self.closeDescriptors(of: process, listeners: false)
         onChange(self)
     }
 
