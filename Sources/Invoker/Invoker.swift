@@ -30,6 +30,8 @@ public final class Invoker: @unchecked Sendable {
     private let stemCells: StemCellPool
     /// Environments made from stem cells, since start.
     private var specializedCount = 0
+    /// True inside `startEnvironment`, whose failures release an environment mid-placement.
+    private var isStartingEnvironment = false
     /// What environments and stem cells may use together (read from the host once).
     private let memoryBudget: Int
 
@@ -39,6 +41,7 @@ public final class Invoker: @unchecked Sendable {
         self.configuration = configuration
         self.stemCells = StemCellPool(loop: loop, configuration: configuration)
         self.memoryBudget = configuration.memoryBudgetBytes ?? Self.defaultMemoryBudget()
+        stemCells.roomBytes = { [unowned self] in memoryBudget - memoryInUse() }
         loop.execute { [self] in
             refillStemCells()
             loop.addTick(owner: self) { [weak self] in
@@ -174,6 +177,10 @@ public final class Invoker: @unchecked Sendable {
                     failing: (type: "Runtime.ExitError", message: "Runtime exited: server shutting down"))
             }
         }
+        // A stem cell still being built comes back to the loop after this, and is discarded
+        // there; wait for both, so nothing is left when the server exits.
+        await stemCells.launchesFinished()
+        _ = try? await loop.submit {}
     }
 
     // MARK: Placement (loop thread)
@@ -230,6 +237,8 @@ public final class Invoker: @unchecked Sendable {
     /// Starts an environment for `target`: from a stem cell when one fits and is ready, else
     /// from scratch (also when specialising the stem cell fails).
     private func startEnvironment(_ target: InvocationTarget, expectedMemoryBytes: Int) throws -> Environment {
+        isStartingEnvironment = true
+        defer { isStartingEnvironment = false }
         func make(_ stem: StemCell?) -> Environment {
             Environment(
                 target: target, loop: loop, sink: sink, configuration: configuration,
@@ -263,13 +272,19 @@ public final class Invoker: @unchecked Sendable {
 
     // MARK: Memory (loop thread)
 
-    /// Memory charged against the budget: every environment's, and the stem cells'.
-    private func memoryInUse() -> Int {
-        environments.values.reduce(0) { $0 + $1.memoryChargeBytes } + stemCells.memoryChargeBytes
+    /// Memory charged against the budget: every environment's, and the stem cells' (those still
+    /// being built too, unless `includingStemCellsBeingBuilt` is false: they cannot be stopped
+    /// to make room, and are discarded when they arrive if the budget is spent by then).
+    private func memoryInUse(includingStemCellsBeingBuilt: Bool = true) -> Int {
+        environments.values.reduce(0) { $0 + $1.memoryChargeBytes }
+            + stemCells.memoryChargeBytes(includingBeingBuilt: includingStemCellsBeingBuilt)
     }
 
     private func refillStemCells() {
-        guard accepting else { return }
+        // Until the Control API connects, a stem cell could not serve the AWS endpoint.
+        guard accepting, configuration.awsAccess?.currentHandler != nil || configuration.awsAccess == nil else {
+            return
+        }
         stemCells.refill(roomBytes: memoryBudget - memoryInUse())
     }
 
@@ -308,7 +323,7 @@ public final class Invoker: @unchecked Sendable {
     /// environments (least recently used first, provisioned ones last) when they do not.
     private func makeRoom(forBytes bytes: Int) -> Bool {
         let budget = memoryBudget
-        var used = memoryInUse()
+        var used = memoryInUse(includingStemCellsBeingBuilt: false)
         guard used + bytes > budget else { return true }
         used -= stemCells.discard(toFree: used + bytes - budget)
         guard used + bytes > budget else { return true }
@@ -386,6 +401,9 @@ public final class Invoker: @unchecked Sendable {
         case .initializing, .busy:
             break
         }
+        // An environment that failed to start is released inside `startEnvironment`, while
+        // `place` is still running: placing or refilling then would count without it.
+        guard !isStartingEnvironment else { return }
         startWaiting()
         if environment.status != .busy {
             // Not while an environment made from a stem cell runs its first invocation: the

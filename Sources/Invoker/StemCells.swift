@@ -26,6 +26,10 @@ final class StemCell: RuntimeEndpointDelegate, @unchecked Sendable {
     private var exitWatcher: DescriptorWatcher?
     private let onChange: (StemCell) -> Void
     private(set) var isDead = false
+    /// True once the runtime client has waited for its function.
+    private var wasReady = false
+    /// True when the process exited on its own before its runtime client ever waited.
+    private(set) var diedBeforeReady = false
 
     /// What the host's memory budget counts for a waiting stem cell: an interpreter with the
     /// runtime client loaded (about 12 MB for Python 3.11, measured through its cgroup).
@@ -67,7 +71,7 @@ final class StemCell: RuntimeEndpointDelegate, @unchecked Sendable {
         }
         awsEndpointServer = aws
         endpoint.attach(self)
-        let watcher = DescriptorWatcher(descriptor: process.exitDescriptor) { [weak self] _ in self?.discard() }
+        let watcher = DescriptorWatcher(descriptor: process.exitDescriptor) { [weak self] _ in self?.processDidExit() }
         do {
             try loop.register(process.exitDescriptor, events: UInt32(EPOLLIN.rawValue), handler: watcher)
         } catch {
@@ -101,6 +105,11 @@ final class StemCell: RuntimeEndpointDelegate, @unchecked Sendable {
         isDead = true
     }
 
+    private func processDidExit() {
+        diedBeforeReady = !wasReady
+        discard()
+    }
+
     /// Stops the stem cell and frees everything it holds.
     func discard() {
         guard !isDead else { return }
@@ -118,6 +127,7 @@ final class StemCell: RuntimeEndpointDelegate, @unchecked Sendable {
     // MARK: RuntimeEndpointDelegate
 
     func runtimeAwaitsSpecialization() {
+        wasReady = true
         onChange(self)
     }
 
@@ -196,9 +206,22 @@ final class StemCellPool: @unchecked Sendable {
     /// Stem cells being built now.
     var startingCount: Int { launching.values.reduce(0, +) }
 
-    /// What the memory budget counts for stem cells alive or being built.
-    var memoryChargeBytes: Int {
-        (ready.values.reduce(0) { $0 + $1.count } + launching.values.reduce(0, +)) * StemCell.memoryChargeBytes
+    /// What the memory budget counts for stem cells alive, and those being built unless
+    /// `includingBeingBuilt` is false.
+    func memoryChargeBytes(includingBeingBuilt: Bool) -> Int {
+        let building = includingBeingBuilt ? launching.values.reduce(0, +) : 0
+        return (ready.values.reduce(0) { $0 + $1.count } + building) * StemCell.memoryChargeBytes
+    }
+
+    /// What is left of the memory budget, stem cells included (set by the invoker): a stem
+    /// cell that arrives when it is negative is discarded.
+    var roomBytes: (() -> Int)?
+
+    /// Returns once no stem cell is being built (call off the loop, at shutdown).
+    func launchesFinished() async {
+        await withCheckedContinuation { continuation in
+            launches.async { continuation.resume() }
+        }
     }
 
     /// Whether `target` can start from a stem cell: a runtime that has them, the stem cells'
@@ -285,7 +308,7 @@ final class StemCellPool: @unchecked Sendable {
                     runtime: runtime, process: process, loop: loop, awsHandler: configuration.awsAccess?.currentHandler
                 ) { [weak self] in self?.cellDidChange($0) }
                 ready[runtime, default: []].append(cell)
-                if !accepting {
+                if !accepting || (roomBytes?() ?? 0) < 0 {
                     cell.discard()
                 }
             } catch {
@@ -306,8 +329,12 @@ final class StemCellPool: @unchecked Sendable {
 
     private func cellDidChange(_ cell: StemCell) {
         guard cell.isDead else { return }
-        // Died while waiting (or was discarded): its place is refilled on the next tick.
+        // Died while waiting (or was discarded): its place is refilled on the next tick. One
+        // whose runtime client never got as far as waiting would die again: pause first.
         ready[cell.runtime]?.removeAll { $0 === cell }
+        if cell.diedBeforeReady, accepting {
+            pause(after: StemCellError(message: "a stem cell's runtime client exited before it was ready"))
+        }
     }
 
     /// How a stem cell of `runtime` is started: the function-independent part of an

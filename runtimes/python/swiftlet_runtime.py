@@ -486,8 +486,9 @@ class RuntimeAPIClient:
     Written on the socket module rather than http.client, whose imports (email, ssl and
     more) would add about 20 ms to every environment's start: the exchanges are small, the
     server is Swiftlet's, and responses carry Content-Length (chunked ones are read too).
-    A request that fails because the server closed an idle connection is sent once more
-    on a fresh one; any other connection failure is a RuntimeAPIError.
+    A request on a reused connection that the server had closed while it was idle (the
+    request fails before any byte of a reply arrives) is sent once more on a fresh one; any
+    other failure is a RuntimeAPIError, so a response is never posted twice.
     """
 
     def __init__(self, address):
@@ -496,6 +497,7 @@ class RuntimeAPIClient:
         self._port = int(port)
         self._socket = None
         self._buffer = bytearray()
+        self._reply_started = False
         version = ".".join(str(part) for part in sys.version_info[:3])
         self._user_agent = f"swiftlet-python/{version}"
 
@@ -509,19 +511,23 @@ class RuntimeAPIClient:
             f"User-Agent: {self._user_agent}",
         ]
         for name, value in (headers or {}).items():
-            lines.append(f"{name}: {value}")
+            # Values can come from function code (an exception's class name): a line break
+            # would split the request.
+            lines.append(f"{name}: {str(value).replace(chr(13), ' ').replace(chr(10), ' ')}")
         if body is not None or method in ("POST", "PUT"):
             lines.append(f"Content-Length: {len(body or b'')}")
         message = ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + (body or b"")
         for attempt in range(2):
+            reused = self._socket is not None
+            self._reply_started = False
             try:
-                if self._socket is None:
+                if not reused:
                     self._connect()
                 self._socket.sendall(message)
                 return self._read_response()
             except ConnectionError as error:
                 self._close()
-                if attempt == 1:
+                if attempt == 1 or not reused or self._reply_started:
                     raise RuntimeAPIError(f"{method} {path} failed: {error!r}") from error
             except (OSError, ValueError) as error:
                 self._close()
@@ -542,6 +548,7 @@ class RuntimeAPIClient:
         chunk = self._socket.recv(262144)
         if not chunk:
             raise _ConnectionClosed("the Runtime API closed the connection")
+        self._reply_started = True
         self._buffer += chunk
 
     def _take(self, count):

@@ -13,7 +13,8 @@ pytestmark = pytest.mark.timeout(30)
 
 class ScriptedServer:
     """Answers each accepted connection's requests with the next replies of `script`, a list
-    of connections, each a list of raw replies; None closes the connection instead."""
+    of connections, each a list of raw replies; None closes the connection instead, and a
+    one-element tuple sends its bytes and then closes."""
 
     def __init__(self, script):
         self.script = list(script)
@@ -30,6 +31,9 @@ class ScriptedServer:
                 for reply in replies:
                     self.requests.append(self._read_request(connection))
                     if reply is None:
+                        break
+                    if isinstance(reply, tuple):
+                        connection.sendall(reply[0])
                         break
                     connection.sendall(reply)
 
@@ -116,3 +120,27 @@ def test_nobody_listening_is_an_error():
 
     with pytest.raises(RuntimeAPIError):
         RuntimeAPIClient(address).request("GET", "/next")
+
+
+def test_a_reply_cut_off_midway_is_an_error_not_a_second_request():
+    # The server answers with half a body, then closes: sending the request again could post
+    # a response twice.
+    server = ScriptedServer([[(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nhalf",)], [None]])
+    client = RuntimeAPIClient(server.address)
+
+    with pytest.raises(RuntimeAPIError, match="closed the connection"):
+        client.request("POST", "/response", b"x")
+
+    assert len(server.requests) == 1
+
+
+def test_line_breaks_in_header_values_cannot_split_the_request():
+    ok = b"HTTP/1.1 202 Accepted\r\nContent-Length: 0\r\n\r\n"
+    server = ScriptedServer([[ok]])
+
+    RuntimeAPIClient(server.address).request(
+        "POST", "/error", b"{}", {"Lambda-Runtime-Function-Error-Type": "Bad\r\nX-Injected: yes"})
+
+    head, _ = server.requests[0]
+    assert "\r\nX-Injected" not in head
+    assert "Lambda-Runtime-Function-Error-Type: Bad  X-Injected: yes" in head
