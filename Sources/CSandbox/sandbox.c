@@ -377,7 +377,24 @@ static void close_all(const int *descriptors, int count) {
     }
 }
 
-int swiftlet_mount_into(pid_t pid, const char *const *sources, const char *const *targets, int count,
+// The parent pid field of /proc/PID/stat (after the command in parentheses), or -1.
+static pid_t parent_of(pid_t pid) {
+    char path[64], text[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return -1;
+    ssize_t length = read(fd, text, sizeof text - 1);
+    close(fd);
+    if (length <= 0) return -1;
+    text[length] = '\0';
+    const char *end = strrchr(text, ')');
+    int parent = -1;
+    char state;
+    if (end == NULL || sscanf(end + 1, " %c %d", &state, &parent) != 2) return -1;
+    return (pid_t)parent;
+}
+
+int swiftlet_mount_into(pid_t parent, pid_t pid, const char *const *sources, const char *const *targets, int count,
                         const char **step) {
     if (count < 1 || count > MOUNT_INTO_LIMIT) {
         *step = "count the trees to mount";
@@ -403,6 +420,15 @@ int swiftlet_mount_into(pid_t pid, const char *const *sources, const char *const
             return code;
         }
     }
+    // Pinned first: if `pid` is still this process after its root and namespace are opened
+    // and its parent checked, the numbers all named the same process, not a reused pid.
+    int pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
+    if (pidfd < 0) {
+        int code = errno;
+        close_all(trees, count);
+        *step = "pidfd_open";
+        return code;
+    }
     // The root is opened before joining, so each target resolves against the sandbox's root
     // (after bubblewrap's pivot_root) whatever the namespace's own root mount is.
     char path[64];
@@ -414,10 +440,20 @@ int swiftlet_mount_into(pid_t pid, const char *const *sources, const char *const
         int code = errno;
         if (root >= 0) close(root);
         if (namespace_fd >= 0) close(namespace_fd);
+        close(pidfd);
         close_all(trees, count);
         *step = "open the process's root and mount namespace";
         return code;
     }
+    if (parent_of(pid) != parent || syscall(SYS_pidfd_send_signal, pidfd, 0, NULL, 0) < 0) {
+        close(namespace_fd);
+        close(root);
+        close(pidfd);
+        close_all(trees, count);
+        *step = "check that the process is the sandbox's";
+        return ESRCH;
+    }
+    close(pidfd);
     // Fail closed: a process that shares the server's own mount namespace is never a
     // sandbox, and a mount there would cover a host path.
     struct stat theirs, ours;

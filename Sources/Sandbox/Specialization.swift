@@ -24,7 +24,7 @@ extension ProcessLauncher {
         let result = CStrings.with(trees.map(\.source)) { sources in
             CStrings.with(relative) { targets in
                 swiftlet_mount_into(
-                    inside, UnsafeRawPointer(sources).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
+                    process.pid, inside, UnsafeRawPointer(sources).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
                     UnsafeRawPointer(targets).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
                     Int32(trees.count), &step)
             }

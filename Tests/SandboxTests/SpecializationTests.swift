@@ -114,6 +114,26 @@ final class SpecializationTests {
         #expect(throws: SandboxError.self) { try ProcessLauncher.mount([(codeDirectory, "/var/task")], in: process) }
     }
 
+    @Test func aProcessThatIsNotTheSandboxesChildIsRefused() throws {
+        let process = try ProcessLauncher.launch(stemSpec())
+        defer { TestProcess.cleanUp(process) }
+        try waitForSandboxedChild(process)
+        let inside = try ProcessLauncher.sandboxedChild(of: process.pid)
+        var step: UnsafePointer<CChar>?
+
+        // The right process named with the wrong parent, as a reused pid would be.
+        let result = CStrings.with([codeDirectory]) { sources in
+            CStrings.with(["var/task"]) { targets in
+                swiftlet_mount_into(
+                    getpid(), inside, UnsafeRawPointer(sources).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
+                    UnsafeRawPointer(targets).assumingMemoryBound(to: UnsafePointer<CChar>?.self), 1, &step)
+            }
+        }
+
+        #expect(result == ESRCH)
+        #expect(step.map { String(cString: $0) }?.contains("the sandbox's") == true)
+    }
+
     /// From 128 MB up to each size, then from 1,024 MB down to it (on v1 the memory+swap
     /// limit must be written in a different order each way).
     @Test func aProcessInTheServersOwnMountNamespaceIsRefused() throws {
@@ -125,7 +145,7 @@ final class SpecializationTests {
         let result = CStrings.with([codeDirectory]) { sources in
             CStrings.with([String(target.dropFirst())]) { targets in
                 swiftlet_mount_into(
-                    getpid(), UnsafeRawPointer(sources).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
+                    getppid(), getpid(), UnsafeRawPointer(sources).assumingMemoryBound(to: UnsafePointer<CChar>?.self),
                     UnsafeRawPointer(targets).assumingMemoryBound(to: UnsafePointer<CChar>?.self), 1, &step)
             }
         }

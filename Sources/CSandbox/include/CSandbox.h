@@ -64,12 +64,13 @@ int swiftlet_wait_pidfd(int pidfd);
 int swiftlet_loop_attach(int image_fd, int *loop_fd, char *path, int length);
 
 /// Shows each host directory `sources[i]` read-only (nosuid, nodev) at `targets[i]`, a path
-/// relative to the root of the running process `pid`, inside that process's mount namespace
-/// (at most 4 trees): detached copies of the trees are made here (open_tree), then attached
-/// there (move_mount) by one short-lived thread that joins the namespace, so no other thread
-/// of the caller moves. Refuses (EPERM) a process in the caller's own mount namespace.
+/// relative to the root of the running process `pid` (a child of `parent`), inside that
+/// process's mount namespace (at most 4 trees): detached copies of the trees are made here
+/// (open_tree), then attached there (move_mount) by one short-lived thread that joins the
+/// namespace, so no other thread of the caller moves. Refuses a process that is no longer
+/// `parent`'s child (ESRCH) or shares the caller's mount namespace (EPERM).
 /// Returns 0 or an errno value (and sets `*step`).
-int swiftlet_mount_into(pid_t pid, const char *const *sources, const char *const *targets, int count,
+int swiftlet_mount_into(pid_t parent, pid_t pid, const char *const *sources, const char *const *targets, int count,
                         const char **step);
 
 #endif
