@@ -203,8 +203,10 @@ final class StemCellPool: @unchecked Sendable {
     /// Stem cells waiting for a function now.
     var readyCount: Int { ready.values.reduce(0) { $0 + $1.count { $0.isReady } } }
 
-    /// Stem cells being built now.
-    var startingCount: Int { launching.values.reduce(0, +) }
+    /// Stem cells being built now: their sandbox, or their runtime client's start.
+    var startingCount: Int {
+        launching.values.reduce(0, +) + ready.values.reduce(0) { $0 + $1.count { !$0.isReady && !$0.isDead } }
+    }
 
     /// What the memory budget counts for stem cells alive, and those being built unless
     /// `includingBeingBuilt` is false.
