@@ -281,11 +281,8 @@ public final class Invoker: @unchecked Sendable {
     }
 
     private func refillStemCells() {
-        // Until the Control API connects, a stem cell could not serve the AWS endpoint.
-        guard accepting, configuration.awsAccess?.currentHandler != nil || configuration.awsAccess == nil else {
-            return
-        }
-        stemCells.refill(roomBytes: memoryBudget - memoryInUse())
+        guard accepting else { return }
+        stemCells.refill()
     }
 
     /// A new environment is charged what its function's environments peaked at before, or

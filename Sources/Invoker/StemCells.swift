@@ -152,7 +152,7 @@ struct StemCellError: Error, CustomStringConvertible {
 /// Sandboxes are built on a thread of their own, so refilling never holds up the event loop;
 /// everything else happens on the loop thread.
 final class StemCellPool: @unchecked Sendable {
-    // @unchecked: `ready`, `launching`, `specialized` and `pausedUntil` are touched only on
+    // @unchecked: `cells`, `launching`, `accepting` and `pausedUntil` are touched only on
     // `loop`'s thread; the launch queue only builds processes and hands them back there.
     /// Runtimes whose runtime client can wait for its function (see swiftlet_runtime.py).
     static let runtimes = ["python3.11"]
@@ -177,7 +177,8 @@ final class StemCellPool: @unchecked Sendable {
     private let loop: EventLoop
     private let configuration: InvokerConfiguration
     private let launches = DispatchQueue(label: "swiftlet.invoker.stem-cells")
-    private var ready: [String: [StemCell]] = [:]
+    /// Stem cells alive per runtime: waiting for a function, or their client still starting.
+    private var cells: [String: [StemCell]] = [:]
     private var launching: [String: Int] = [:]
     private var accepting = true
     /// After a launch fails, refilling waits until then (a missing tool must not spin).
@@ -201,23 +202,23 @@ final class StemCellPool: @unchecked Sendable {
     }
 
     /// Stem cells waiting for a function now.
-    var readyCount: Int { ready.values.reduce(0) { $0 + $1.count { $0.isReady } } }
+    var readyCount: Int { cells.values.reduce(0) { $0 + $1.count { $0.isReady } } }
 
     /// Stem cells being built now: their sandbox, or their runtime client's start.
     var startingCount: Int {
-        launching.values.reduce(0, +) + ready.values.reduce(0) { $0 + $1.count { !$0.isReady && !$0.isDead } }
+        launching.values.reduce(0, +) + cells.values.reduce(0) { $0 + $1.count { !$0.isReady && !$0.isDead } }
     }
 
     /// What the memory budget counts for stem cells alive, and those being built unless
     /// `includingBeingBuilt` is false.
     func memoryChargeBytes(includingBeingBuilt: Bool) -> Int {
         let building = includingBeingBuilt ? launching.values.reduce(0, +) : 0
-        return (ready.values.reduce(0) { $0 + $1.count } + building) * StemCell.memoryChargeBytes
+        return (cells.values.reduce(0) { $0 + $1.count } + building) * StemCell.memoryChargeBytes
     }
 
-    /// What is left of the memory budget, stem cells included (set by the invoker): a stem
-    /// cell that arrives when it is negative is discarded.
-    var roomBytes: (() -> Int)?
+    /// What is left of the memory budget, stem cells included (set by the invoker): refilling
+    /// stays within it, and a stem cell that arrives when it is negative is discarded.
+    var roomBytes: () -> Int = { 0 }
 
     /// Returns once no stem cell is being built (call off the loop, at shutdown).
     func launchesFinished() async {
@@ -242,28 +243,34 @@ final class StemCellPool: @unchecked Sendable {
         }
     }
 
-    /// A ready stem cell for `target`, if it can use one and one is waiting; a replacement
-    /// starts building at once.
+    /// A ready stem cell for `target`, if it can use one and one is waiting. Its replacement is
+    /// built at the next `refill`.
     func take(for target: InvocationTarget) -> StemCell? {
         guard canSpecialize(into: target), let runtime = Self.stemRuntime(for: target.function.runtime) else {
             return nil
         }
-        guard let index = ready[runtime]?.lastIndex(where: \.isReady), let cell = ready[runtime]?.remove(at: index)
+        guard let index = cells[runtime]?.lastIndex(where: \.isReady), let cell = cells[runtime]?.remove(at: index)
         else { return nil }
         return cell
     }
 
-    /// Starts building stem cells for every runtime short of its count, as far as
-    /// `roomBytes` of the memory budget allows: stem cells never crowd out environments.
-    func refill(roomBytes: Int) {
+    /// Starts building stem cells for every runtime short of its count, as far as the room
+    /// left in the memory budget allows: stem cells never crowd out environments. Called after
+    /// every invocation, so a full pool returns before the budget is added up.
+    func refill() {
         guard isEnabled, accepting else { return }
+        let short = Self.runtimes.contains { runtime in
+            cells[runtime, default: []].count + launching[runtime, default: 0] < configuration.stemCellsPerRuntime
+        }
+        // Until the Control API connects, a stem cell could not serve the AWS endpoint.
+        guard short, configuration.awsAccess == nil || configuration.awsAccess?.currentHandler != nil else { return }
         if let pausedUntil, ContinuousClock.now < pausedUntil {
             return
         }
         pausedUntil = nil
-        var room = roomBytes
+        var room = roomBytes()
         for runtime in Self.runtimes {
-            var alive = ready[runtime, default: []].count + launching[runtime, default: 0]
+            var alive = cells[runtime, default: []].count + launching[runtime, default: 0]
             while alive < configuration.stemCellsPerRuntime, room >= StemCell.memoryChargeBytes {
                 room -= StemCell.memoryChargeBytes
                 alive += 1
@@ -277,7 +284,7 @@ final class StemCellPool: @unchecked Sendable {
     /// returns what was freed. They are the first to go when an environment needs room.
     func discard(toFree bytes: Int) -> Int {
         var freed = 0
-        for cell in ready.values.flatMap({ $0 }) where freed < bytes {
+        for cell in cells.values.flatMap({ $0 }) where freed < bytes {
             cell.discard()
             freed += StemCell.memoryChargeBytes
         }
@@ -287,10 +294,10 @@ final class StemCellPool: @unchecked Sendable {
     /// Stops every stem cell; none are built after this.
     func shutDown() {
         accepting = false
-        for cell in ready.values.flatMap({ $0 }) {
+        for cell in cells.values.flatMap({ $0 }) {
             cell.discard()
         }
-        ready.removeAll()
+        cells.removeAll()
     }
 
     private func launch(_ runtime: String) {
@@ -309,8 +316,8 @@ final class StemCellPool: @unchecked Sendable {
                 let cell = try StemCell(
                     runtime: runtime, process: process, loop: loop, awsHandler: configuration.awsAccess?.currentHandler
                 ) { [weak self] in self?.cellDidChange($0) }
-                ready[runtime, default: []].append(cell)
-                if !accepting || (roomBytes?() ?? 0) < 0 {
+                cells[runtime, default: []].append(cell)
+                if !accepting || roomBytes() < 0 {
                     cell.discard()
                 }
             } catch {
@@ -333,7 +340,7 @@ final class StemCellPool: @unchecked Sendable {
         guard cell.isDead else { return }
         // Died while waiting (or was discarded): its place is refilled on the next tick. One
         // whose runtime client never got as far as waiting would die again: pause first.
-        ready[cell.runtime]?.removeAll { $0 === cell }
+        cells[cell.runtime]?.removeAll { $0 === cell }
         if cell.diedBeforeReady, accepting {
             pause(after: StemCellError(message: "a stem cell's runtime client exited before it was ready"))
         }
