@@ -181,7 +181,9 @@ public final class EnvironmentCgroup: Sendable {
             let current = text.split(whereSeparator: \.isWhitespace).first.flatMap({ Int($0) }),
             limits.memoryBytes > current
         {
-            settings.swapAt(0, 1)
+            // `settings` puts the memory limit first (right for a cut); a raise needs memsw first.
+            let memsw = settings.filter { $0.file == "memory.memsw.limit_in_bytes" }
+            settings = memsw + settings.filter { $0.file != "memory.memsw.limit_in_bytes" }
         }
         try write(settings)
     }
