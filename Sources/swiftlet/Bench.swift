@@ -194,6 +194,9 @@ enum Bench {
         return (succeeded.withLock { $0 }, seconds)
     }
 
+    /// The Python handler every scenario runs: it returns its event.
+    static let echoHandler = "def handler(event, context):\n    return event\n"
+
     /// Creates `name`: a Python function returning its event, or with `nativeBootstrap` (a
     /// compiled examples/echo-c) a provided.al2023 function doing the same.
     static func deployEcho(
@@ -208,8 +211,7 @@ enum Bench {
         if let nativeBootstrap {
             try FileManager.default.copyItem(atPath: nativeBootstrap, toPath: directory + "/bootstrap")
         } else {
-            try "def handler(event, context):\n    return event\n".write(
-                toFile: directory + "/app.py", atomically: true, encoding: .utf8)
+            try echoHandler.write(toFile: directory + "/app.py", atomically: true, encoding: .utf8)
         }
         let zip = try ZipArchive.create(fromDirectory: directory)
         var body: [String: Any] = [

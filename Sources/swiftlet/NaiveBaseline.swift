@@ -14,8 +14,7 @@ enum NaiveBaseline {
         let directory = NSTemporaryDirectory() + "swiftlet-naive-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        try "def handler(event, context):\n    return event\n".write(
-            toFile: directory + "/app.py", atomically: true, encoding: .utf8)
+        try Bench.echoHandler.write(toFile: directory + "/app.py", atomically: true, encoding: .utf8)
         let runner = """
             import importlib, json, sys
             sys.path.insert(0, sys.argv[1])
