@@ -117,8 +117,32 @@ public final class ControlAPI: HTTPHandler {
         }
         let context = RequestContext(
             request: request, accountId: configuration.accountId, defaultRegion: configuration.defaultRegion)
-        Task {
+        let executor: (any TaskExecutor)? = Self.runsOnLoop(request) ? responder.loop : nil
+        Task(executorPreference: executor) {
             responder.respond(await self.authenticateAndRoute(request, context))
+        }
+    }
+
+    /// The largest synchronous invoke whose signature is checked on the event loop: hashing
+    /// it takes well under a tenth of a millisecond.
+    static let largestInvokeOnLoop = 64 * 1024
+
+    /// Whether a request is served on the event loop instead of the shared thread pool.
+    ///
+    /// A small synchronous invoke is almost all loop work already (placement, the Runtime
+    /// API exchange and the reply happen there), and what it adds (the signature over a
+    /// small body, the policy check, the cached function record, one audit `write`) takes
+    /// microseconds; staying on the loop saves four thread hand-offs per invoke, which is
+    /// most of a warm invoke's latency beyond the HTTP exchanges. Everything else (large
+    /// bodies, code uploads, store writes, asynchronous invokes, which wait for an fsync)
+    /// runs on the pool, where it cannot hold up the environments the loop serves.
+    static func runsOnLoop(_ request: HTTPRequest) -> Bool {
+        guard request.method == "POST", request.body.count <= largestInvokeOnLoop,
+            request.path.hasSuffix("/invocations")
+        else { return false }
+        switch request.headers["X-Amz-Invocation-Type"] {
+        case nil, "RequestResponse", "DryRun": return true
+        default: return false
         }
     }
 

@@ -76,6 +76,19 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
+    /// Queues `work` to run on the loop thread after what is already queued, even when
+    /// called on the loop thread itself (never inline, so callers are not re-entered).
+    public func enqueue(_ work: @escaping @Sendable () -> Void) {
+        let wasEmpty = pending.withLock { queue in
+            queue.append(work)
+            return queue.count == 1
+        }
+        // On the loop thread `runPending` drains until the queue is empty: no wake-up needed.
+        if wasEmpty, !inEventLoop {
+            wake()
+        }
+    }
+
     /// Runs `work` on the loop thread and waits for its result.
     public func submit<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
@@ -217,5 +230,17 @@ public final class EventLoop: @unchecked Sendable {
                 item()
             }
         }
+    }
+}
+
+/// The loop as a task executor: a task started with `Task(executorPreference: loop)` runs
+/// its code on the loop thread, and resumes there after each suspension, so a request whose
+/// whole life is loop work (a warm invoke: routing, placement, the Runtime API exchange,
+/// the reply) never waits for a thread hand-off. Such tasks must not block: nothing in
+/// them may sleep, wait on a lock held across I/O, or do long computation.
+extension EventLoop: TaskExecutor {
+    public func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        enqueue { [self] in job.runSynchronously(on: asUnownedTaskExecutor()) }
     }
 }

@@ -47,6 +47,9 @@ public struct HTTPResponder: Sendable {
     let connection: HTTPServerConnection
     let sequence: UInt64
 
+    /// The loop that serves the connection.
+    public var loop: EventLoop { connection.loop }
+
     /// Writes `response` to the connection (a no-op if it has closed).
     public func respond(_ response: HTTPResponse) {
         let connection = connection
