@@ -1,6 +1,7 @@
 import Archive
 import Foundation
 import Store
+import Synchronization
 
 /// Accepts function code: checks a zip as Lambda does, keeps it content-addressed
 /// in the store, and unpacks each distinct zip once into a read-only tree.
@@ -21,6 +22,13 @@ struct CodeRepository: Sendable {
     let root: String
     /// Where each distinct ordered list of layer zips is merged into one tree.
     let layersRoot: String
+    /// Zips known to be unpacked under `root`: trees are never removed, so a hash seen once
+    /// needs no `stat` on the next invoke's path.
+    private let unpacked = UnpackedTrees()
+
+    private final class UnpackedTrees: Sendable {
+        let hashes = Mutex<Set<String>>([])
+    }
 
     init(store: any Store, dataDirectory: String) {
         self.store = store
@@ -68,16 +76,19 @@ struct CodeRepository: Sendable {
     /// The unpacked tree of a stored zip, unpacking it first if needed (after a restart).
     func directory(sha256Hex: String) throws(AWSError) -> String {
         let path = root + "/" + sha256Hex
-        if FileManager.default.fileExists(atPath: path) {
+        if unpacked.hashes.withLock({ $0.contains(sha256Hex) }) {
             return path
         }
-        let bytes: [UInt8]
-        do {
-            bytes = try store.readBlob(sha256Hex: sha256Hex)
-        } catch {
-            throw AWSError.service("The function's code is missing from the store")
+        if !FileManager.default.fileExists(atPath: path) {
+            let bytes: [UInt8]
+            do {
+                bytes = try store.readBlob(sha256Hex: sha256Hex)
+            } catch {
+                throw AWSError.service("The function's code is missing from the store")
+            }
+            try unpack(sha256Hex: sha256Hex, bytes: bytes)
         }
-        try unpack(sha256Hex: sha256Hex, bytes: bytes)
+        unpacked.hashes.withLock { _ = $0.insert(sha256Hex) }
         return path
     }
 

@@ -18,6 +18,11 @@ public enum JSONValue: Sendable, Equatable {
         return JSONValue(foundation: object)
     }
 
+    /// Whether `bytes` are one JSON value, without building a `JSONValue` from them.
+    static func isValid(_ bytes: [UInt8]) -> Bool {
+        (try? JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed])) != nil
+    }
+
     init(foundation object: Any) {
         switch object {
         case let number as NSNumber:

@@ -439,9 +439,7 @@ struct LambdaService: Sendable {
     }
 
     private static func checkJSON(_ payload: [UInt8]) throws(AWSError) {
-        do {
-            _ = try JSONValue.parse(payload)
-        } catch {
+        guard JSONValue.isValid(payload) else {
             throw AWSError(
                 status: 400, code: "InvalidRequestContentException",
                 message: "Could not parse request body into json: Could not parse payload into json: "

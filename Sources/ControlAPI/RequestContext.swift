@@ -18,18 +18,60 @@ struct RequestContext: Sendable {
     }
 
     init(request: HTTPRequest, accountId: String, defaultRegion: String) {
-        requestId = UUID().uuidString.lowercased()
+        requestId = Self.newRequestId()
         region = Self.credentialScopeRegion(request.headers["Authorization"]) ?? defaultRegion
         self.accountId = accountId
         baseURL = "http://" + (request.headers["Host"] ?? "127.0.0.1")
     }
 
+    /// A request id as Lambda writes them: a random (version 4) UUID in lower case.
+    ///
+    /// Made from one `getrandom` call and formatted by hand: this runs on every request, and
+    /// `UUID().uuidString.lowercased()` costs several times as much.
+    static func newRequestId() -> String {
+        var bytes = (UInt64(0), UInt64(0))
+        withUnsafeMutableBytes(of: &bytes) { buffer in
+            var generator = SystemRandomNumberGenerator()
+            buffer.storeBytes(of: generator.next() as UInt64, toByteOffset: 0, as: UInt64.self)
+            buffer.storeBytes(of: generator.next() as UInt64, toByteOffset: 8, as: UInt64.self)
+            buffer[6] = buffer[6] & 0x0f | 0x40  // version 4
+            buffer[8] = buffer[8] & 0x3f | 0x80  // RFC 4122 variant
+        }
+        let digits = Array("0123456789abcdef".utf8)
+        return withUnsafeBytes(of: bytes) { random in
+            String(unsafeUninitializedCapacity: 36) { text in
+                var index = 0
+                for (position, byte) in random.enumerated() {
+                    if position == 4 || position == 6 || position == 8 || position == 10 {
+                        text[index] = UInt8(ascii: "-")
+                        index += 1
+                    }
+                    text[index] = digits[Int(byte >> 4)]
+                    text[index + 1] = digits[Int(byte & 0x0f)]
+                    index += 2
+                }
+                return index
+            }
+        }
+    }
+
     /// The region of a SigV4 `Credential=AKID/DATE/REGION/SERVICE/aws4_request`.
     static func credentialScopeRegion(_ authorization: String?) -> String? {
-        guard let authorization, let range = authorization.range(of: "Credential=") else { return nil }
-        let scope = authorization[range.upperBound...].prefix { $0 != "," && $0 != " " }
-        let parts = scope.split(separator: "/")
-        return parts.count >= 5 ? String(parts[2]) : nil
+        guard let authorization else { return nil }
+        let bytes = authorization.utf8
+        let marker = "Credential=".utf8
+        var start = bytes.startIndex
+        while true {
+            guard let found = bytes[start...].firstIndex(of: UInt8(ascii: "C")) else { return nil }
+            if bytes[found...].starts(with: marker) {
+                start = bytes.index(found, offsetBy: marker.count)
+                break
+            }
+            start = bytes.index(after: found)
+        }
+        let scope = bytes[start...].prefix { $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: " ") }
+        let parts = scope.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+        return parts.count >= 5 ? String(decoding: parts[2], as: UTF8.self) : nil
     }
 
     func functionArn(_ name: String, qualifier: String? = nil) -> String {
@@ -104,7 +146,8 @@ struct FunctionReference: Equatable {
 extension String {
     /// Percent-decodes a path segment or query component (`+` stays `+`).
     var percentDecoded: String {
-        removingPercentEncoding ?? self
+        // Most path segments and query parts have no escapes: skip Foundation's decoder for them.
+        utf8.contains(UInt8(ascii: "%")) ? removingPercentEncoding ?? self : self
     }
 }
 
@@ -113,9 +156,16 @@ func parseQuery(_ query: Substring) -> [String: String] {
     var result: [String: String] = [:]
     for pair in query.split(separator: "&") {
         let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-        let key = String(parts[0]).replacingOccurrences(of: "+", with: " ").percentDecoded
-        let value = parts.count > 1 ? String(parts[1]).replacingOccurrences(of: "+", with: " ").percentDecoded : ""
+        let key = formDecoded(parts[0])
+        let value = parts.count > 1 ? formDecoded(parts[1]) : ""
         result[key] = value
     }
     return result
+}
+
+/// A query part with `+` as space and `%XX` escapes decoded.
+private func formDecoded(_ part: Substring) -> String {
+    let text = String(part)
+    return text.utf8.contains(UInt8(ascii: "+"))
+        ? text.replacingOccurrences(of: "+", with: " ").percentDecoded : text.percentDecoded
 }

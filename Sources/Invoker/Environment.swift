@@ -666,14 +666,27 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
     }
 
+    /// An X-Ray trace header for one invocation: a root of the epoch seconds and 96 random bits,
+    /// a random parent segment, not sampled.
     private static func traceId() -> String {
-        let seconds = String(Int(Date().timeIntervalSince1970), radix: 16)
         var generator = SystemRandomNumberGenerator()
-        let random = (0..<3).map { _ in
-            let word = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - word.count) + word
-        }.joined().prefix(24)
-        return "Root=1-\(seconds)-\(random);Parent=\(random.prefix(16));Sampled=0;Lineage=1:\(random.prefix(8)):0"
+        let root = generator.next() as UInt64
+        let rootLow = generator.next() as UInt32
+        let parent = generator.next() as UInt64
+        let seconds = UInt64(Date().timeIntervalSince1970)
+        return "Root=1-" + hex(seconds, digits: 8) + "-" + hex(root, digits: 16) + hex(UInt64(rootLow), digits: 8)
+            + ";Parent=" + hex(parent, digits: 16) + ";Sampled=0;Lineage=1:" + hex(parent >> 32, digits: 8) + ":0"
+    }
+
+    /// The low `digits` hexadecimal digits of `value`, zero-padded.
+    private static func hex(_ value: UInt64, digits: Int) -> String {
+        String(unsafeUninitializedCapacity: digits) { text in
+            for index in 0..<digits {
+                let nibble = UInt8(truncatingIfNeeded: value >> (4 * UInt64(digits - 1 - index))) & 0x0f
+                text[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
+            }
+            return digits
+        }
     }
 
     static func isoTimestamp() -> String {

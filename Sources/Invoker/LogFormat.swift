@@ -65,8 +65,14 @@ enum LogFormat {
         return "\(date)/[\(version)]\(hex)"
     }
 
+    /// `value` rounded to hundredths and written with two decimals, without `String(format:)`:
+    /// a REPORT line is written after every invocation.
     static func twoDecimals(_ value: Double) -> String {
-        String(format: "%.2f", value)
+        guard value.isFinite, value.magnitude < 1e15 else { return String(format: "%.2f", value) }
+        let hundredths = Int((value.magnitude * 100).rounded())
+        let sign = value < 0 && hundredths != 0 ? "-" : ""
+        let fraction = hundredths % 100
+        return sign + String(hundredths / 100) + (fraction < 10 ? ".0" : ".") + String(fraction)
     }
 }
 

@@ -1,3 +1,5 @@
+import Synchronization
+
 #if canImport(Glibc)
     import Glibc
 #endif
@@ -138,6 +140,9 @@ public final class EnvironmentCgroup: Sendable {
     let hierarchy: CgroupHierarchy
     /// Controller name ("" on v2) to directory.
     let directories: [(controller: String, path: String)]
+    /// The peak memory file, kept open: it is read after every invocation, and `pread` at
+    /// offset 0 makes the kernel regenerate it, which saves the path walk of an `open`.
+    private let peakMemoryDescriptor = Atomic<Int32>(-1)
 
     /// Creates the cgroup and writes `limits`; on failure removes what it made.
     init(hierarchy: CgroupHierarchy, name: String, limits: CgroupLimits) throws(SandboxError) {
@@ -168,6 +173,17 @@ public final class EnvironmentCgroup: Sendable {
         } catch {
             remove()
             throw error
+        }
+        if let memory = directory(isV2 ? "" : "memory") {
+            let file = isV2 ? "memory.peak" : "memory.max_usage_in_bytes"
+            peakMemoryDescriptor.store(Glibc.open(memory + "/" + file, O_RDONLY | O_CLOEXEC), ordering: .releasing)
+        }
+    }
+
+    deinit {
+        let descriptor = peakMemoryDescriptor.load(ordering: .acquiring)
+        if descriptor >= 0 {
+            close(descriptor)
         }
     }
 
@@ -227,11 +243,21 @@ public final class EnvironmentCgroup: Sendable {
 
     /// The most memory the environment has used, in bytes.
     public var peakMemoryBytes: Int {
-        let file = isV2 ? "memory.peak" : "memory.max_usage_in_bytes"
-        guard let directory = directory(isV2 ? "" : "memory"), let text = Kernel.read(directory + "/" + file) else {
-            return 0
+        let descriptor = peakMemoryDescriptor.load(ordering: .acquiring)
+        guard descriptor >= 0 else { return 0 }
+        var buffer = (0 as UInt64, 0 as UInt64, 0 as UInt64, 0 as UInt64)
+        let count = withUnsafeMutableBytes(of: &buffer) { bytes in
+            Kernel.retrying { pread(descriptor, bytes.baseAddress, bytes.count, 0) }
         }
-        return text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 0
+        guard count > 0 else { return 0 }
+        return withUnsafeBytes(of: buffer) { bytes in
+            var value = 0
+            for byte in bytes.prefix(count) {
+                guard byte >= UInt8(ascii: "0"), byte <= UInt8(ascii: "9") else { break }
+                value = value &* 10 &+ Int(byte - UInt8(ascii: "0"))
+            }
+            return value
+        }
     }
 
     /// Stops (or resumes) every process of the environment, background threads

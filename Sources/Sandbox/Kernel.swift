@@ -61,7 +61,7 @@ enum Kernel {
         access(path, F_OK) == 0
     }
 
-    private static func retrying<T: BinaryInteger>(_ call: () -> T) -> T {
+    static func retrying<T: BinaryInteger>(_ call: () -> T) -> T {
         while true {
             let result = call()
             if result >= 0 || errno != EINTR {

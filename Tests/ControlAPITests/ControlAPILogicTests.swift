@@ -1,3 +1,5 @@
+import Foundation
+import HTTP
 import Testing
 
 @testable import ControlAPI
@@ -141,6 +143,60 @@ struct RequestContextTests {
         #expect(RequestContext.credentialScopeRegion(header) == "eu-west-2")
         #expect(RequestContext.credentialScopeRegion(nil) == nil)
         #expect(RequestContext.credentialScopeRegion("Bearer x") == nil)
+        // A `C` before the real marker, and a scope too short to name a region.
+        let late = "AWS4-HMAC-SHA256 Cx=1, Credential=AKIA/20261203/ap-south-1/lambda/aws4_request, Signature=abc"
+        #expect(RequestContext.credentialScopeRegion(late) == "ap-south-1")
+        #expect(RequestContext.credentialScopeRegion("AWS4-HMAC-SHA256 Credential=AKIA/20261203/lambda") == nil)
+    }
+
+    @Test("only small synchronous invokes are served on the event loop")
+    func loopRequests() {
+        let path = "/2015-03-31/functions/echo/invocations"
+        func request(
+            method: String = "POST", target: String = path, type: String? = nil, bytes: Int = 2
+        )
+            -> HTTPRequest
+        {
+            var headers: HTTPHeaders = [:]
+            if let type { headers.add("X-Amz-Invocation-Type", type) }
+            return HTTPRequest(
+                method: method, target: target, headers: headers, body: Array(repeating: 0x20, count: bytes))
+        }
+        #expect(ControlAPI.runsOnLoop(request()))
+        #expect(ControlAPI.runsOnLoop(request(target: path + "?Qualifier=live", type: "RequestResponse")))
+        #expect(ControlAPI.runsOnLoop(request(type: "DryRun")))
+        #expect(ControlAPI.runsOnLoop(request(bytes: ControlAPI.largestInvokeOnLoop)))
+        // Asynchronous invokes wait for an fsync; large bodies take long to hash; the rest may write the store.
+        #expect(!ControlAPI.runsOnLoop(request(type: "Event")))
+        #expect(!ControlAPI.runsOnLoop(request(bytes: ControlAPI.largestInvokeOnLoop + 1)))
+        #expect(!ControlAPI.runsOnLoop(request(method: "GET")))
+        #expect(!ControlAPI.runsOnLoop(request(target: "/2015-03-31/functions")))
+        #expect(!ControlAPI.runsOnLoop(request(target: "/2014-11-13/functions/echo/invoke-async/")))
+    }
+
+    @Test("request ids are random version 4 UUIDs in lower case, all different")
+    func requestIds() {
+        let ids = (0..<2000).map { _ in RequestContext.newRequestId() }
+        #expect(Set(ids).count == ids.count)
+        for id in ids.prefix(200) {
+            let groups = id.split(separator: "-", omittingEmptySubsequences: false).map(\.count)
+            #expect(groups == [8, 4, 4, 4, 12])
+            #expect(id.allSatisfy { $0 == "-" || $0.isHexDigit && !$0.isUppercase })
+            #expect(Array(id)[14] == "4")
+            #expect("89ab".contains(Array(id)[19]))
+            #expect(UUID(uuidString: id) != nil)
+        }
+    }
+
+    @Test("query parts decode + as space and percent escapes, and leave plain text alone")
+    func formDecoding() {
+        let query = parseQuery("a=x+y&b=x%2By&c=%E2%9C%93&d=plain&e=100%")
+        #expect(query["a"] == "x y")
+        #expect(query["b"] == "x+y")
+        #expect(query["c"] == "\u{2713}")
+        #expect(query["d"] == "plain")
+        // An escape that does not decode is kept as it came.
+        #expect(query["e"] == "100%")
     }
 
     @Test("queries are percent-decoded")

@@ -15,6 +15,16 @@ struct LogFormatTests {
                 + "Max Memory Used: 41 MB\tInit Duration: 80.50 ms\t")
     }
 
+    @Test(
+        "durations are rounded to hundredths and always show two decimals",
+        arguments: [
+            (0.0, "0.00"), (0.004, "0.00"), (0.006, "0.01"), (1.5, "1.50"), (12.344, "12.34"), (12.346, "12.35"),
+            (99.999, "100.00"), (3_600_000.1, "3600000.10"), (-0.001, "0.00"), (-2.5, "-2.50"),
+        ])
+    func twoDecimals(value: Double, text: String) {
+        #expect(LogFormat.twoDecimals(value) == text)
+    }
+
     @Test("a warm REPORT has no Init Duration; a timeout says so")
     func warmReport() {
         let line = LogFormat.report(

@@ -112,6 +112,31 @@ def handler(event, context):
     assert log.index("START") < log.index("tail-marker") < log.index("END") < log.index("REPORT")
 
 
+def test_max_memory_used_follows_what_the_function_allocated(lambda_client, make_function):
+    # The peak is read again after each invocation: the second, which touches 80 MB,
+    # must report at least that much more than the first, which allocates nothing.
+    code = """
+def handler(event, context):
+    block = bytearray(event["mb"] * 1024 * 1024)
+    for offset in range(0, len(block), 4096):
+        block[offset] = 1
+    return len(block)
+"""
+    name, _ = make_function(code=code, MemorySize=256)
+
+    def max_memory_used(megabytes):
+        response = lambda_client.invoke(FunctionName=name, LogType="Tail", Payload=json.dumps({"mb": megabytes}))
+        assert "FunctionError" not in response
+        log = base64.b64decode(response["LogResult"]).decode()
+        return int(re.search(r"Max Memory Used: (\d+) MB", log).group(1))
+
+    small = max_memory_used(0)
+    large = max_memory_used(80)
+
+    assert 0 < small < 80
+    assert large >= small + 80
+
+
 def test_cold_start_report_has_init_duration(lambda_client, make_function):
     name, _ = make_function()
 
