@@ -497,6 +497,9 @@ class RuntimeAPIClient:
         self._port = int(port)
         self._socket = None
         self._buffer = bytearray()
+        # Received into one reused buffer: recv(n) would allocate n bytes per call, and
+        # above glibc's mmap threshold that is an mmap, page faults and an munmap each time.
+        self._chunk = memoryview(bytearray(65536))
         self._reply_started = False
         version = ".".join(str(part) for part in sys.version_info[:3])
         self._user_agent = f"swiftlet-python/{version}"
@@ -545,11 +548,11 @@ class RuntimeAPIClient:
         self._buffer.clear()
 
     def _fill(self):
-        chunk = self._socket.recv(262144)
-        if not chunk:
+        count = self._socket.recv_into(self._chunk)
+        if not count:
             raise _ConnectionClosed("the Runtime API closed the connection")
         self._reply_started = True
-        self._buffer += chunk
+        self._buffer += self._chunk[:count]
 
     def _take(self, count):
         while len(self._buffer) < count:

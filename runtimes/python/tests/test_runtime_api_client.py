@@ -65,6 +65,19 @@ def test_a_content_length_response_is_read_whole_and_headers_take_any_case():
     assert headers.get("lambda-runtime-aws-request-id") == headers["Lambda-Runtime-Aws-Request-Id"] == "abc"
 
 
+def test_bodies_larger_than_the_receive_buffer_arrive_whole_one_after_another():
+    # 6 MB (Lambda's largest event) spans many reads into the client's reused 64 KB buffer;
+    # the second reply on the same connection must not see bytes left over from the first.
+    first = bytes(range(256)) * (6 * 4096)
+    second = b"second" * 50_000
+    replies = [b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body) for body in (first, second)]
+    server = ScriptedServer([replies])
+    client = RuntimeAPIClient(server.address)
+
+    assert client.request("GET", "/one")[2] == first
+    assert client.request("GET", "/two")[2] == second
+
+
 def test_a_chunked_response_is_reassembled():
     reply = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n"
     server = ScriptedServer([[reply]])
