@@ -56,7 +56,7 @@ let package = Package(
         .testTarget(name: "AuthTests", dependencies: ["Auth", "Crypto"]),
         .testTarget(name: "RuntimeAPITests", dependencies: ["RuntimeAPI", "HTTP"]),
         .testTarget(name: "SandboxTests", dependencies: ["Sandbox"]),
-        .testTarget(name: "InvokerTests", dependencies: ["Invoker"]),
+        .testTarget(name: "InvokerTests", dependencies: ["Invoker", "Store"]),
         .testTarget(name: "ControlAPITests", dependencies: ["ControlAPI"]),
     ]
 )

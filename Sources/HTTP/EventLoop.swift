@@ -31,7 +31,8 @@ public final class EventLoop: @unchecked Sendable {
     private var nextTimerID: UInt64 = 0
     private let pending = Mutex<[@Sendable () -> Void]>([])
     private let running = Atomic<Bool>(true)
-    private let loopThreadID = Mutex<pthread_t?>(nil)
+    /// The loop thread's `pthread_t` (0 until it starts): read on every `execute`, so atomic.
+    private let loopThreadID = Atomic<UInt>(0)
     private let stopped = DispatchSemaphore(value: 0)
     private let tickMilliseconds: Int32
 
@@ -57,8 +58,8 @@ public final class EventLoop: @unchecked Sendable {
 
     /// True when called on the loop's own thread.
     public var inEventLoop: Bool {
-        guard let id = loopThreadID.withLock({ $0 }) else { return false }
-        return pthread_equal(id, pthread_self()) != 0
+        let id = loopThreadID.load(ordering: .relaxed)
+        return id != 0 && pthread_equal(pthread_t(id), pthread_self()) != 0
     }
 
     /// Runs `work` on the loop thread: now if already there, else soon.
@@ -184,7 +185,7 @@ public final class EventLoop: @unchecked Sendable {
     }
 
     private func runLoop() {
-        loopThreadID.withLock { $0 = pthread_self() }
+        loopThreadID.store(UInt(pthread_self()), ordering: .relaxed)
         var events = [epoll_event](repeating: epoll_event(), count: 256)
         var nextTick = ContinuousClock.now + .milliseconds(Int(tickMilliseconds))
         while running.load(ordering: .acquiring) {

@@ -54,16 +54,19 @@ public final class AsyncQueue: Sendable {
         self.configuration = configuration
         self.flushLogs = flushLogs
         self.resolve = resolve
-        self.committer = BatchCommitter(name: "swiftlet-async-enqueue") { events throws(StoreError) in
-            try store.enqueueAsyncEvents(events)
-        }
+        let dispatcher = Dispatcher(configuration: configuration)
+        self.dispatcher = dispatcher
+        self.committer = BatchCommitter(
+            name: "swiftlet-async-enqueue",
+            commit: { events throws(StoreError) in try store.enqueueAsyncEvents(events) },
+            // The whole batch reaches the dispatcher in one step, and no request waits for it.
+            committed: { stored in Task { await dispatcher.add(stored) } })
         self.completer = BatchCommitter(name: "swiftlet-async-complete") { completions throws(StoreError) in
             // An event leaves the queue only after its invocation's log lines are stored,
             // so its logs are evidence of delivery even across a kill -9.
             flushLogs()
             return try store.completeAsyncEvents(completions)
         }
-        self.dispatcher = Dispatcher(configuration: configuration)
     }
 
     /// Loads what was queued before a restart (including events that were being
@@ -85,7 +88,6 @@ public final class AsyncQueue: Sendable {
             $0.accepted += 1
             $0.queued += 1
         }
-        await dispatcher.add([stored])
         return stored
     }
 
@@ -254,12 +256,19 @@ final class BatchCommitter<Item: Sendable, Output: Sendable>: Sendable {
     }
 
     private let commit: @Sendable ([Item]) throws(StoreError) -> [Output]
+    private let committed: @Sendable ([Output]) -> Void
     private let pending = Mutex<[Waiter]>([])
     private let wake = DispatchSemaphore(value: 0)
 
-    /// - Parameter commit: writes a batch; returns one output per item, in order.
-    init(name: String, commit: @escaping @Sendable ([Item]) throws(StoreError) -> [Output]) {
+    /// - Parameters:
+    ///   - commit: writes a batch; returns one output per item, in order.
+    ///   - committed: told of each batch once it is written, before its submitters resume.
+    init(
+        name: String, commit: @escaping @Sendable ([Item]) throws(StoreError) -> [Output],
+        committed: @escaping @Sendable ([Output]) -> Void = { _ in }
+    ) {
         self.commit = commit
+        self.committed = committed
         let thread = Thread { [self] in run() }
         thread.name = name
         thread.start()
@@ -297,6 +306,7 @@ final class BatchCommitter<Item: Sendable, Output: Sendable>: Sendable {
                 }
                 do {
                     let outputs = try commit(batch.map(\.item))
+                    committed(outputs)
                     for (waiter, output) in zip(batch, outputs) {
                         waiter.continuation.resume(returning: output)
                     }
@@ -310,11 +320,19 @@ final class BatchCommitter<Item: Sendable, Output: Sendable>: Sendable {
     }
 }
 
-/// Decides which queued event runs next: due events in id order, within the
+/// Decides which queued event runs next: due events in arrival (id) order, within the
 /// global and per-function delivery limits.
+///
+/// Due events wait in one queue per function and future ones (retries) in a list sorted by
+/// due time, so each step costs the number of functions with waiting events, never the number
+/// of events: a burst of thousands of events for a function at its delivery limit must not
+/// make every later arrival scan them all.
 actor Dispatcher {
     private let configuration: AsyncQueueConfiguration
-    private var waiting: [AsyncEvent] = []
+    /// Events whose time has come, per function, oldest first.
+    private var due: [String: EventQueue] = [:]
+    /// Events to retry later, soonest first (then by id).
+    private var later: [AsyncEvent] = []
     private var running: [String: Int] = [:]
     private var runningTotal = 0
     private var placementFailures: [Int64: Int] = [:]
@@ -332,8 +350,13 @@ actor Dispatcher {
     }
 
     func add(_ events: [AsyncEvent]) {
+        let now = epochMilliseconds()
         for event in events {
-            insert(event)
+            if event.nextAttemptMilliseconds > now {
+                scheduleLater(event)
+            } else {
+                due[event.functionName, default: EventQueue()].insert(event)
+            }
         }
         pump()
     }
@@ -352,46 +375,55 @@ actor Dispatcher {
         return placementFailures[id, default: 1]
     }
 
-    private func insert(_ event: AsyncEvent) {
-        // Kept sorted by due time, then arrival: new events almost always go at the end.
-        var index = waiting.endIndex
-        while index > waiting.startIndex {
-            let previous = waiting[index - 1]
-            if (previous.nextAttemptMilliseconds, previous.id) <= (event.nextAttemptMilliseconds, event.id) {
-                break
-            }
+    /// Events waiting (due or later), for tests.
+    var waitingCount: Int {
+        due.values.reduce(later.count) { $0 + $1.count }
+    }
+
+    private func scheduleLater(_ event: AsyncEvent) {
+        let key = (event.nextAttemptMilliseconds, event.id)
+        var index = later.endIndex
+        while index > later.startIndex, (later[index - 1].nextAttemptMilliseconds, later[index - 1].id) > key {
             index -= 1
         }
-        waiting.insert(event, at: index)
+        later.insert(event, at: index)
     }
 
     private func pump() {
         guard let deliver else { return }
         let now = epochMilliseconds()
-        var index = 0
-        while index < waiting.count, runningTotal < configuration.maximumConcurrentDeliveries {
-            let event = waiting[index]
-            if event.nextAttemptMilliseconds > now {
-                break
+        let becameDue = later.prefix { $0.nextAttemptMilliseconds <= now }.count
+        for event in later.prefix(becameDue) {
+            due[event.functionName, default: EventQueue()].insert(event)
+        }
+        later.removeFirst(becameDue)
+        while runningTotal < configuration.maximumConcurrentDeliveries, let function = nextFunction() {
+            guard let event = due[function]?.removeFirst() else { break }
+            if due[function]?.isEmpty == true {
+                due[function] = nil
             }
-            guard running[event.functionName, default: 0] < configuration.maximumConcurrentDeliveriesPerFunction else {
-                index += 1
-                continue
-            }
-            waiting.remove(at: index)
-            running[event.functionName, default: 0] += 1
+            running[function, default: 0] += 1
             runningTotal += 1
             Task { await deliver(event) }
         }
         armTimer()
     }
 
+    /// The function whose oldest due event arrived first, among those below their delivery limit.
+    private func nextFunction() -> String? {
+        var best: (function: String, id: Int64)?
+        for (function, queue) in due {
+            guard let id = queue.firstId, id < best?.id ?? .max,
+                running[function, default: 0] < configuration.maximumConcurrentDeliveriesPerFunction
+            else { continue }
+            best = (function, id)
+        }
+        return best?.function
+    }
+
     /// Wakes the pump when the earliest future event becomes due.
     private func armTimer() {
-        let now = epochMilliseconds()
-        guard let next = waiting.first(where: { $0.nextAttemptMilliseconds > now })?.nextAttemptMilliseconds,
-            next < timerDeadline
-        else { return }
+        guard let next = later.first?.nextAttemptMilliseconds, next < timerDeadline else { return }
         timer?.cancel()
         timerDeadline = next
         timer = Task { [weak self] in
@@ -403,5 +435,38 @@ actor Dispatcher {
     private func timerFired() {
         timerDeadline = .max
         pump()
+    }
+}
+
+/// One function's due events in id order, taken from the front without shifting the rest.
+struct EventQueue {
+    private var events: [AsyncEvent] = []
+    private var head = 0
+
+    var isEmpty: Bool { head == events.count }
+    var count: Int { events.count - head }
+    var firstId: Int64? { isEmpty ? nil : events[head].id }
+
+    /// Adds `event` in id order; new events arrive last, so this is almost always an append.
+    mutating func insert(_ event: AsyncEvent) {
+        var index = events.endIndex
+        while index > head, events[index - 1].id > event.id {
+            index -= 1
+        }
+        events.insert(event, at: index)
+    }
+
+    mutating func removeFirst() -> AsyncEvent? {
+        guard !isEmpty else { return nil }
+        let event = events[head]
+        head += 1
+        if head == events.count {
+            events.removeAll(keepingCapacity: true)
+            head = 0
+        } else if head >= 1024, head * 2 >= events.count {
+            events.removeFirst(head)
+            head = 0
+        }
+        return event
     }
 }
