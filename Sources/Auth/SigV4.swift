@@ -75,28 +75,70 @@ public enum SigV4 {
     public static func signature(
         _ request: Request, signedHeaders: Set<String>, amzDate: String, scope: String, secretAccessKey: String
     ) -> String {
-        let canonical = canonicalRequest(request, signedHeaders: signedHeaders)
-        let stringToSign = [algorithm, amzDate, scope, SHA256.hash(Array(canonical.utf8)).hexString]
-            .joined(separator: "\n")
+        let canonical = canonicalRequestBytes(request, signedHeaders: signedHeaders)
+        let stringToSign = [algorithm, amzDate, scope, SHA256.hash(canonical).hexString].joined(separator: "\n")
         let key = signingKeys.key(secretAccessKey: secretAccessKey, scope: scope)
         return HMAC.sha256(key: key, message: Array(stringToSign.utf8)).hexString
     }
 
     /// The canonical request AWS signs: method, canonical URI, query, headers, signed headers, payload hash.
     public static func canonicalRequest(_ request: Request, signedHeaders: Set<String>) -> String {
-        let headers = Dictionary(
-            request.headers.filter { signedHeaders.contains($0.name.lowercased()) }
-                .map { ($0.name.lowercased(), canonicalValue($0.value)) },
-            uniquingKeysWith: { first, second in first + "," + second })
-        let names = headers.keys.sorted()
-        return [
-            request.method,
-            canonicalURI(request.path),
-            canonicalQuery(request.query),
-            names.map { "\($0):\(headers[$0] ?? "")\n" }.joined(),
-            names.joined(separator: ";"),
-            request.payloadHash ?? SHA256.hash(request.body).hexString,
-        ].joined(separator: "\n")
+        String(decoding: canonicalRequestBytes(request, signedHeaders: signedHeaders), as: UTF8.self)
+    }
+
+    /// The canonical request as the bytes that are hashed. Built on bytes rather than strings:
+    /// every request is signed by its client and verified by the server, and string building
+    /// here was most of the cost of both beyond the hashing itself.
+    static func canonicalRequestBytes(_ request: Request, signedHeaders: Set<String>) -> [UInt8] {
+        var values: [String: [UInt8]] = [:]
+        for header in request.headers {
+            let name = asciiLowercased(header.name)
+            guard signedHeaders.contains(name) else { continue }
+            let value = canonicalValue(header.value)
+            if let earlier = values[name] {
+                values[name] = earlier + [UInt8(ascii: ",")] + value
+            } else {
+                values[name] = value
+            }
+        }
+        let names = values.keys.sorted()
+        let newline = UInt8(ascii: "\n")
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(256 + request.path.utf8.count + request.query.utf8.count)
+        bytes += request.method.utf8
+        bytes.append(newline)
+        bytes += canonicalURI(request.path).utf8
+        bytes.append(newline)
+        bytes += canonicalQuery(request.query).utf8
+        bytes.append(newline)
+        for name in names {
+            bytes += name.utf8
+            bytes.append(UInt8(ascii: ":"))
+            bytes += values[name, default: []]
+            bytes.append(newline)
+        }
+        bytes.append(newline)
+        for (index, name) in names.enumerated() {
+            if index > 0 {
+                bytes.append(UInt8(ascii: ";"))
+            }
+            bytes += name.utf8
+        }
+        bytes.append(newline)
+        bytes += (request.payloadHash ?? SHA256.hash(request.body).hexString).utf8
+        return bytes
+    }
+
+    /// `name` in lower case; header names are ASCII tokens, so only A-Z change (anything else
+    /// goes through the full Unicode mapping, as before).
+    static func asciiLowercased(_ name: String) -> String {
+        guard name.utf8.contains(where: { $0 >= 0x80 || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) }) else {
+            return name
+        }
+        guard name.utf8.allSatisfy({ $0 < 0x80 }) else { return name.lowercased() }
+        return String(
+            decoding: name.utf8.map { (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains($0) ? $0 | 0x20 : $0 },
+            as: UTF8.self)
     }
 
     /// The path as non-S3 services sign it: normalized, then each segment encoded once more, so `%3A` in an
@@ -133,33 +175,48 @@ public enum SigV4 {
 
     /// RFC 3986 encoding of everything but unreserved characters, as SigV4 requires.
     static func uriEncode(_ text: String) -> String {
-        var result = ""
+        guard !text.utf8.allSatisfy(isUnreserved) else { return text }
+        var result: [UInt8] = []
+        result.reserveCapacity(text.utf8.count * 3)
         for byte in text.utf8 {
-            switch byte {
-            case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
-                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
-                UInt8(ascii: "~"):
-                result.append(Character(UnicodeScalar(byte)))
-            default:
-                result.append("%")
-                result.append(Character(UnicodeScalar(hexDigits[Int(byte >> 4)])))
-                result.append(Character(UnicodeScalar(hexDigits[Int(byte & 0x0f)])))
+            if isUnreserved(byte) {
+                result.append(byte)
+            } else {
+                result += [UInt8(ascii: "%"), hexDigits[Int(byte >> 4)], hexDigits[Int(byte & 0x0f)]]
             }
         }
-        return result
+        return String(decoding: result, as: UTF8.self)
+    }
+
+    private static func isUnreserved(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "_"),
+            UInt8(ascii: "~"):
+            true
+        default: false
+        }
     }
 
     /// A header value as SigV4 signs it: each line of a folded (multi-line) value trimmed, with its runs of
     /// spaces collapsed, and the lines joined with commas as if they were repeated fields.
-    private static func canonicalValue(_ value: String) -> String {
-        value.split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "\r\n" })
-            .map { collapseWhitespace(String($0)) }
-            .filter { !$0.isEmpty }
-            .joined(separator: ",")
-    }
-
-    private static func collapseWhitespace(_ value: String) -> String {
-        value.split(whereSeparator: { $0 == " " || $0 == "\t" }).joined(separator: " ")
+    private static func canonicalValue(_ value: String) -> [UInt8] {
+        var result: [UInt8] = []
+        result.reserveCapacity(value.utf8.count)
+        for line in value.utf8.split(whereSeparator: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
+            let words = line.split(whereSeparator: { $0 == UInt8(ascii: " ") || $0 == UInt8(ascii: "\t") })
+            guard !words.isEmpty else { continue }
+            if !result.isEmpty {
+                result.append(UInt8(ascii: ","))
+            }
+            for (index, word) in words.enumerated() {
+                if index > 0 {
+                    result.append(UInt8(ascii: " "))
+                }
+                result += word
+            }
+        }
+        return result
     }
 
     /// `YYYYMMDD'T'HHMMSS'Z'` in UTC.
