@@ -17,7 +17,7 @@ import Sandbox
 /// Confined to the event loop thread, like everything the invoker owns.
 final class StemCell: RuntimeEndpointDelegate, @unchecked Sendable {
     // @unchecked: all state is read and written on `loop`'s thread only.
-    let runtime: String
+    let kind: StemKind
     let process: LaunchedProcess
     let endpoint: RuntimeEndpoint
     let server: HTTPServer
@@ -31,9 +31,15 @@ final class StemCell: RuntimeEndpointDelegate, @unchecked Sendable {
     /// True when the process exited on its own before its runtime client ever waited.
     private(set) var diedBeforeReady = false
 
-    /// What the host's memory budget counts for a waiting stem cell: an interpreter with the
-    /// runtime client loaded (about 12 MB for Python 3.11, measured through its cgroup).
-    static let memoryChargeBytes = 16 * 1_048_576
+    /// What the host's memory budget counts for a waiting stem cell of `runtime`: an
+    /// interpreter with the runtime client loaded (resident size measured here: about 15 MB
+    /// for Python 3.11, about 45 MB for Node.js 20, most of it the node binary's pages).
+    static func memoryChargeBytes(runtime: String) -> Int {
+        (runtime.hasPrefix("nodejs") ? 48 : 16) * 1_048_576
+    }
+
+    /// What this stem cell is charged.
+    var memoryChargeBytes: Int { Self.memoryChargeBytes(runtime: kind.runtime) }
 
     /// True once the runtime client waits for its function.
     var isReady: Bool { !isDead && endpoint.awaitsSpecialization }
@@ -42,10 +48,10 @@ final class StemCell: RuntimeEndpointDelegate, @unchecked Sendable {
     /// `onChange` hears when the runtime client starts waiting and when the process dies.
     /// On failure every descriptor of `process` is closed; the caller still stops the process.
     init(
-        runtime: String, process: LaunchedProcess, loop: EventLoop, awsHandler: (any HTTPHandler)?,
+        kind: StemKind, process: LaunchedProcess, loop: EventLoop, awsHandler: (any HTTPHandler)?,
         onChange: @escaping (StemCell) -> Void
     ) throws {
-        self.runtime = runtime
+        self.kind = kind
         self.process = process
         self.loop = loop
         self.onChange = onChange
@@ -145,31 +151,54 @@ struct StemCellError: Error, CustomStringConvertible {
     var description: String { message }
 }
 
+/// What a stem cell is made for: a runtime, and for Node.js the MemorySize, from which its
+/// bootstrap sizes V8's heap as the process starts.
+struct StemKind: Hashable, CustomStringConvertible {
+    let runtime: String
+    let memoryMegabytes: Int?
+
+    var description: String { memoryMegabytes.map { "\(runtime) (\($0) MB)" } ?? runtime }
+}
+
 /// Keeps stem cells ready per runtime and hands one out when a function needs a new
 /// environment, so that a cold start pays for mounting the function's code and importing its
 /// handler, not for building a sandbox and starting an interpreter.
 ///
+/// Python's stem cells are always kept (they serve custom runtimes too). Node.js sizes its
+/// heap from MemorySize when it starts, so its stem cells are made per size, for the sizes of
+/// the most recent Node.js cold starts only: a host that runs no Node.js keeps none.
+///
 /// Sandboxes are built on a thread of their own, so refilling never holds up the event loop;
 /// everything else happens on the loop thread.
 final class StemCellPool: @unchecked Sendable {
-    // @unchecked: `cells`, `launching`, `accepting` and `pausedUntil` are touched only on
-    // `loop`'s thread; the launch queue only builds processes and hands them back there.
-    /// Runtimes whose runtime client can wait for its function (see swiftlet_runtime.py).
-    static let runtimes = ["python3.11"]
+    // @unchecked: `cells`, `launching`, `nodeSizes`, `accepting` and `pausedUntil` are touched
+    // only on `loop`'s thread; the launch queue only builds processes and hands them back there.
+    /// Runtimes whose runtime client can wait for its function (see swiftlet_runtime.py and
+    /// runtime.mjs).
+    static let runtimes = ["python3.11", "nodejs20.x"]
 
-    /// The stem cells a function of `runtime` is made from: its own runtime's, or for a custom
-    /// runtime (whose bootstrap the stem cell's client executes in its place) Python's.
-    static func stemRuntime(for runtime: String?) -> String? {
+    /// Node.js memory sizes kept in stem cells at once.
+    static let nodeSizesKept = 2
+
+    /// The stem cells a function of `runtime` and `memoryMegabytes` is made from: its own
+    /// runtime's (for Node.js, of its size), or for a custom runtime (whose bootstrap the stem
+    /// cell's client executes in its place) Python's.
+    static func stemKind(runtime: String?, memoryMegabytes: Int) -> StemKind? {
         guard let runtime else { return nil }
         if RuntimeCatalog.usesCustomBootstrap(runtime) {
-            return runtimes.first
+            return StemKind(runtime: "python3.11", memoryMegabytes: nil)
         }
-        return runtimes.contains(runtime) ? runtime : nil
+        guard runtimes.contains(runtime) else { return nil }
+        return StemKind(runtime: runtime, memoryMegabytes: runtime.hasPrefix("nodejs") ? memoryMegabytes : nil)
     }
 
-    /// Prefixes of environment variables read only as a process starts (by the interpreter,
-    /// the dynamic linker, the C library or the locale), which a stem cell cannot take on later.
-    static let startupVariablePrefixes = ["PYTHON", "LD_", "LC_", "GLIBC_", "MALLOC_"]
+    /// Prefixes of environment variables read only as a process of `runtime` starts (by the
+    /// interpreter, the dynamic linker, the C library, libuv or the locale), which a stem cell
+    /// cannot take on later.
+    static func startupVariablePrefixes(runtime: String) -> [String] {
+        let common = ["LD_", "LC_", "GLIBC_", "MALLOC_"]
+        return runtime.hasPrefix("nodejs") ? ["NODE_", "UV_"] + common : ["PYTHON"] + common
+    }
 
     /// The EphemeralStorage every stem cell's `/tmp` has (the default).
     static let ephemeralStorageMegabytes = 512
@@ -177,9 +206,11 @@ final class StemCellPool: @unchecked Sendable {
     private let loop: EventLoop
     private let configuration: InvokerConfiguration
     private let launches = DispatchQueue(label: "swiftlet.invoker.stem-cells")
-    /// Stem cells alive per runtime: waiting for a function, or their client still starting.
-    private var cells: [String: [StemCell]] = [:]
-    private var launching: [String: Int] = [:]
+    /// Stem cells alive per kind: waiting for a function, or their client still starting.
+    private var cells: [StemKind: [StemCell]] = [:]
+    private var launching: [StemKind: Int] = [:]
+    /// Memory sizes of the latest Node.js cold starts, most recent first.
+    private var nodeSizes: [Int] = []
     private var accepting = true
     /// After a launch fails, refilling waits until then (a missing tool must not spin).
     private var pausedUntil: ContinuousClock.Instant?
@@ -201,6 +232,12 @@ final class StemCellPool: @unchecked Sendable {
         isEnabled = enabled && configuration.stemCellDirectory != nil
     }
 
+    /// The kinds kept now: Python's, and Node.js's for its latest sizes.
+    private var wantedKinds: [StemKind] {
+        [StemKind(runtime: "python3.11", memoryMegabytes: nil)]
+            + nodeSizes.map { StemKind(runtime: "nodejs20.x", memoryMegabytes: $0) }
+    }
+
     /// Stem cells waiting for a function now.
     var readyCount: Int { cells.values.reduce(0) { $0 + $1.count { $0.isReady } } }
 
@@ -212,8 +249,9 @@ final class StemCellPool: @unchecked Sendable {
     /// What the memory budget counts for stem cells alive, and those being built unless
     /// `includingBeingBuilt` is false.
     func memoryChargeBytes(includingBeingBuilt: Bool) -> Int {
-        let building = includingBeingBuilt ? launching.values.reduce(0, +) : 0
-        return (cells.values.reduce(0) { $0 + $1.count } + building) * StemCell.memoryChargeBytes
+        let alive = cells.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.memoryChargeBytes } }
+        guard includingBeingBuilt else { return alive }
+        return launching.reduce(alive) { $0 + $1.value * StemCell.memoryChargeBytes(runtime: $1.key.runtime) }
     }
 
     /// What is left of the memory budget, stem cells included (set by the invoker): refilling
@@ -232,35 +270,54 @@ final class StemCellPool: @unchecked Sendable {
     /// bootstrap is a new process, so it may have any).
     func canSpecialize(into target: InvocationTarget) -> Bool {
         let function = target.function
-        guard isEnabled, Self.stemRuntime(for: function.runtime) != nil,
+        guard isEnabled, let runtime = function.runtime,
+            Self.stemKind(runtime: runtime, memoryMegabytes: function.memoryMegabytes) != nil,
             function.ephemeralStorageMegabytes == Self.ephemeralStorageMegabytes
         else { return false }
-        if let runtime = function.runtime, RuntimeCatalog.usesCustomBootstrap(runtime) {
+        if RuntimeCatalog.usesCustomBootstrap(runtime) {
             return true
         }
+        let prefixes = Self.startupVariablePrefixes(runtime: runtime)
         return !function.environment.keys.contains { key in
-            key == "AWS_LAMBDA_EXEC_WRAPPER" || Self.startupVariablePrefixes.contains { key.hasPrefix($0) }
+            key == "AWS_LAMBDA_EXEC_WRAPPER" || prefixes.contains { key.hasPrefix($0) }
         }
     }
 
     /// A ready stem cell for `target`, if it can use one and one is waiting. Its replacement is
-    /// built at the next `refill`.
+    /// built at the next `refill`; a Node.js size not kept yet is kept from then on.
     func take(for target: InvocationTarget) -> StemCell? {
-        guard canSpecialize(into: target), let runtime = Self.stemRuntime(for: target.function.runtime) else {
-            return nil
+        guard canSpecialize(into: target),
+            let kind = Self.stemKind(runtime: target.function.runtime, memoryMegabytes: target.function.memoryMegabytes)
+        else { return nil }
+        if let size = kind.memoryMegabytes {
+            noteNodeSize(size)
         }
-        guard let index = cells[runtime]?.lastIndex(where: \.isReady), let cell = cells[runtime]?.remove(at: index)
+        guard let index = cells[kind]?.lastIndex(where: \.isReady), let cell = cells[kind]?.remove(at: index)
         else { return nil }
         return cell
     }
 
-    /// Starts building stem cells for every runtime short of its count, as far as the room
-    /// left in the memory budget allows: stem cells never crowd out environments. Called after
+    /// Keeps `size` first among the Node.js sizes; stem cells of a size that falls out are stopped.
+    private func noteNodeSize(_ size: Int) {
+        guard nodeSizes.first != size else { return }
+        nodeSizes.removeAll { $0 == size }
+        nodeSizes.insert(size, at: 0)
+        for dropped in nodeSizes.dropFirst(Self.nodeSizesKept) {
+            for cell in cells[StemKind(runtime: "nodejs20.x", memoryMegabytes: dropped)] ?? [] {
+                cell.discard()
+            }
+        }
+        nodeSizes = Array(nodeSizes.prefix(Self.nodeSizesKept))
+    }
+
+    /// Starts building stem cells for every kind short of its count, as far as the room left
+    /// in the memory budget allows: stem cells never crowd out environments. Called after
     /// every invocation, so a full pool returns before the budget is added up.
     func refill() {
         guard isEnabled, accepting else { return }
-        let short = Self.runtimes.contains { runtime in
-            cells[runtime, default: []].count + launching[runtime, default: 0] < configuration.stemCellsPerRuntime
+        let kinds = wantedKinds
+        let short = kinds.contains { kind in
+            cells[kind, default: []].count + launching[kind, default: 0] < configuration.stemCellsPerRuntime
         }
         // Until the Control API connects, a stem cell could not serve the AWS endpoint.
         guard short, configuration.awsAccess == nil || configuration.awsAccess?.currentHandler != nil else { return }
@@ -269,13 +326,14 @@ final class StemCellPool: @unchecked Sendable {
         }
         pausedUntil = nil
         var room = roomBytes()
-        for runtime in Self.runtimes {
-            var alive = cells[runtime, default: []].count + launching[runtime, default: 0]
-            while alive < configuration.stemCellsPerRuntime, room >= StemCell.memoryChargeBytes {
-                room -= StemCell.memoryChargeBytes
+        for kind in kinds {
+            let charge = StemCell.memoryChargeBytes(runtime: kind.runtime)
+            var alive = cells[kind, default: []].count + launching[kind, default: 0]
+            while alive < configuration.stemCellsPerRuntime, room >= charge {
+                room -= charge
                 alive += 1
-                launching[runtime, default: 0] += 1
-                launch(runtime)
+                launching[kind, default: 0] += 1
+                launch(kind)
             }
         }
     }
@@ -286,7 +344,7 @@ final class StemCellPool: @unchecked Sendable {
         var freed = 0
         for cell in cells.values.flatMap({ $0 }) where freed < bytes {
             cell.discard()
-            freed += StemCell.memoryChargeBytes
+            freed += cell.memoryChargeBytes
         }
         return freed
     }
@@ -300,24 +358,24 @@ final class StemCellPool: @unchecked Sendable {
         cells.removeAll()
     }
 
-    private func launch(_ runtime: String) {
-        let spec = Self.launchSpec(runtime: runtime, configuration: configuration)
+    private func launch(_ kind: StemKind) {
+        let spec = Self.launchSpec(kind: kind, configuration: configuration)
         launches.async { [self] in
             let result = Result { () throws(SandboxError) in try ProcessLauncher.launch(spec) }
-            loop.execute { [self] in adopt(result, runtime: runtime) }
+            loop.execute { [self] in adopt(result, kind: kind) }
         }
     }
 
-    private func adopt(_ result: Result<LaunchedProcess, SandboxError>, runtime: String) {
-        launching[runtime, default: 1] -= 1
+    private func adopt(_ result: Result<LaunchedProcess, SandboxError>, kind: StemKind) {
+        launching[kind, default: 1] -= 1
         switch result {
         case .success(let process):
             do {
                 let cell = try StemCell(
-                    runtime: runtime, process: process, loop: loop, awsHandler: configuration.awsAccess?.currentHandler
+                    kind: kind, process: process, loop: loop, awsHandler: configuration.awsAccess?.currentHandler
                 ) { [weak self] in self?.cellDidChange($0) }
-                cells[runtime, default: []].append(cell)
-                if !accepting || roomBytes() < 0 {
+                cells[kind, default: []].append(cell)
+                if !accepting || roomBytes() < 0 || !wantedKinds.contains(kind) {
                     cell.discard()
                 }
             } catch {
@@ -340,20 +398,24 @@ final class StemCellPool: @unchecked Sendable {
         guard cell.isDead else { return }
         // Died while waiting (or was discarded): its place is refilled on the next tick. One
         // whose runtime client never got as far as waiting would die again: pause first.
-        cells[cell.runtime]?.removeAll { $0 === cell }
+        cells[cell.kind]?.removeAll { $0 === cell }
+        if cells[cell.kind]?.isEmpty == true {
+            cells[cell.kind] = nil
+        }
         if cell.diedBeforeReady, accepting {
-            pause(after: StemCellError(message: "a stem cell's runtime client exited before it was ready"))
+            pause(
+                after: StemCellError(message: "a stem cell's runtime client (\(cell.kind)) exited before it was ready"))
         }
     }
 
-    /// How a stem cell of `runtime` is started: the function-independent part of an
+    /// How a stem cell of `kind` is started: the function-independent part of an
     /// environment's launch, with placeholders where a function's trees will be.
-    static func launchSpec(runtime: String, configuration: InvokerConfiguration) -> LaunchSpec {
+    static func launchSpec(kind: StemKind, configuration: InvokerConfiguration) -> LaunchSpec {
         let placeholder = (configuration.stemCellDirectory ?? "/nonexistent") + "/placeholder"
         let sandbox = SandboxSpec(
             codeDirectory: placeholder,
             runtimeDirectory: RuntimeCatalog.runtimeDirectory(
-                runtime: runtime, runtimesDirectory: configuration.runtimesDirectory),
+                runtime: kind.runtime, runtimesDirectory: configuration.runtimesDirectory),
             layersDirectory: placeholder, extraReadOnly: configuration.sandboxBinds,
             memoryMegabytes: Environment.minimumMemoryMegabytes,
             ephemeralStorageMegabytes: ephemeralStorageMegabytes,
@@ -361,9 +423,13 @@ final class StemCellPool: @unchecked Sendable {
             awsEndpointPort: configuration.awsAccess == nil ? nil : SandboxSpec.awsEndpointPort,
             outboundNetwork: configuration.outboundNetwork)
         var environment = Environment.processEnvironment(
-            runtime: runtime, runtimeAPIPort: SandboxSpec.runtimeAPIPort, taskRoot: SandboxSpec.taskRoot,
+            runtime: kind.runtime, runtimeAPIPort: SandboxSpec.runtimeAPIPort, taskRoot: SandboxSpec.taskRoot,
             runtimeDirectory: SandboxSpec.runtimeRoot)
         environment["SWIFTLET_STEM_CELL"] = "1"
+        if let memory = kind.memoryMegabytes {
+            // Node's bootstrap sizes the heap from it, as for a function of this size.
+            environment["AWS_LAMBDA_FUNCTION_MEMORY_SIZE"] = String(memory)
+        }
         return LaunchSpec(
             executable: SandboxSpec.runtimeRoot + "/bootstrap", arguments: [], environment: environment,
             workingDirectory: SandboxSpec.taskRoot, sandbox: sandbox)

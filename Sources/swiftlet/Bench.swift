@@ -43,6 +43,8 @@ enum Bench {
         let scratchName = "swiftlet-bench-scratch"
         let nativeName = "swiftlet-bench-native"
         let nativeScratchName = "swiftlet-bench-native-scratch"
+        let nodeName = "swiftlet-bench-node"
+        let nodeScratchName = "swiftlet-bench-node-scratch"
         var report = BenchReport()
 
         try deployEcho(api, name: name)
@@ -107,6 +109,23 @@ enum Bench {
                     label: "cold start, provided (C), from scratch",
                     samples: try (0..<coldStarts).map { try coldStart(nativeScratchName, $0, true) }))
         }
+        if FileManager.default.isExecutableFile(atPath: "/usr/bin/node") {
+            // NODE_OPTIONS is read only as node starts: that function never gets a stem cell.
+            try deployEcho(api, name: nodeName, runtime: "nodejs20.x")
+            try deployEcho(
+                api, name: nodeScratchName, runtime: "nodejs20.x", variables: ["NODE_OPTIONS": "--no-warnings"])
+            // The first cold start of a Node.js memory size is what makes stem cells of that size.
+            try invoke(nodeName)
+            try invoke(nodeScratchName)
+            report.figures.append(
+                BenchFigure(
+                    label: "cold start, nodejs20.x, stem cell ready",
+                    samples: try (0..<coldStarts).map { try coldStart(nodeName, $0, true) }))
+            report.figures.append(
+                BenchFigure(
+                    label: "cold start, nodejs20.x, from scratch",
+                    samples: try (0..<coldStarts).map { try coldStart(nodeScratchName, $0, true) }))
+        }
 
         let seconds = warm.reduce(0, +) / 1000
         report.rates.append((label: "warm invokes per second, one client", value: Double(warm.count) / seconds))
@@ -125,7 +144,7 @@ enum Bench {
             try report.writeSVG(to: path)
         }
         _ = try api.call("DELETE", "/2015-03-31/functions/\(name)")
-        for function in [scratchName, nativeName, nativeScratchName] {
+        for function in [scratchName, nativeName, nativeScratchName, nodeName, nodeScratchName] {
             _ = try api.call("DELETE", "/2015-03-31/functions/\(function)")
         }
         return 0
@@ -197,26 +216,33 @@ enum Bench {
     /// The Python handler every scenario runs: it returns its event.
     static let echoHandler = "def handler(event, context):\n    return event\n"
 
-    /// Creates `name`: a Python function returning its event, or with `nativeBootstrap` (a
-    /// compiled examples/echo-c) a provided.al2023 function doing the same.
+    /// The same handler for nodejs20.x.
+    static let nodeEchoHandler = "export const handler = async (event) => event;\n"
+
+    /// Creates `name`: a function of `runtime` (Python or Node.js) returning its event, or with
+    /// `nativeBootstrap` (a compiled examples/echo-c) a provided.al2023 function doing the same.
     static func deployEcho(
-        _ api: APIClient, name: String, variables: [String: String] = [:], nativeBootstrap: String? = nil,
-        settings: [String: Any] = [:]
+        _ api: APIClient, name: String, runtime: String = "python3.11", variables: [String: String] = [:],
+        nativeBootstrap: String? = nil, settings: [String: Any] = [:]
     ) throws {
         _ = try api.call("DELETE", "/2015-03-31/functions/\(name)")
         try ClientCommands.ensureDefaultRole(api)
         let directory = NSTemporaryDirectory() + "swiftlet-bench-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        var handler = "app.handler"
         if let nativeBootstrap {
             try FileManager.default.copyItem(atPath: nativeBootstrap, toPath: directory + "/bootstrap")
+        } else if runtime.hasPrefix("nodejs") {
+            try nodeEchoHandler.write(toFile: directory + "/index.mjs", atomically: true, encoding: .utf8)
+            handler = "index.handler"
         } else {
             try echoHandler.write(toFile: directory + "/app.py", atomically: true, encoding: .utf8)
         }
         let zip = try ZipArchive.create(fromDirectory: directory)
         var body: [String: Any] = [
-            "FunctionName": name, "Runtime": nativeBootstrap == nil ? "python3.11" : "provided.al2023",
-            "Handler": "app.handler", "Role": ClientCommands.defaultRole,
+            "FunctionName": name, "Runtime": nativeBootstrap == nil ? runtime : "provided.al2023",
+            "Handler": handler, "Role": ClientCommands.defaultRole,
             "Code": ["ZipFile": Data(zip).base64EncodedString()], "Environment": ["Variables": variables],
         ]
         body.merge(settings) { _, setting in setting }

@@ -5,14 +5,20 @@
 
 import { stringifyError } from './errors.mjs';
 
-// Read once: an execution environment's function does not change under it.
-const FUNCTION_FIELDS = Object.freeze({
-  functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
-  functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
-  memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
-  logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
-  logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
-});
+// Read once, at the first invocation: an execution environment's function does not change
+// under it, but a stem cell learns its function only after this module has loaded.
+let functionFields;
+
+function readFunctionFields() {
+  functionFields ??= Object.freeze({
+    functionVersion: process.env.AWS_LAMBDA_FUNCTION_VERSION,
+    functionName: process.env.AWS_LAMBDA_FUNCTION_NAME,
+    memoryLimitInMB: process.env.AWS_LAMBDA_FUNCTION_MEMORY_SIZE,
+    logGroupName: process.env.AWS_LAMBDA_LOG_GROUP_NAME,
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME,
+  });
+  return functionFields;
+}
 
 /**
  * The one function the process runs when its event loop empties: `process.on('beforeExit')`
@@ -134,7 +140,7 @@ function parseJsonHeader(value, name) {
  */
 export function attachInvocationData(callbackContext, headers) {
   const deadline = Number(headers['lambda-runtime-deadline-ms']);
-  return Object.assign(callbackContext, FUNCTION_FIELDS, {
+  return Object.assign(callbackContext, readFunctionFields(), {
     clientContext: parseJsonHeader(headers['lambda-runtime-client-context'], 'ClientContext'),
     identity: parseJsonHeader(headers['lambda-runtime-cognito-identity'], 'CognitoIdentity'),
     invokedFunctionArn: headers['lambda-runtime-invoked-function-arn'],

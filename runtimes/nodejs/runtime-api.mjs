@@ -4,6 +4,7 @@
 import http from 'node:http';
 
 const API_PREFIX = '/2018-06-01/runtime';
+const SPECIALIZATION_PATH = '/2018-06-01/swiftlet/specialization';
 const ERROR_TYPE_HEADER = 'Lambda-Runtime-Function-Error-Type';
 // Characters Node accepts in a header value; an error type with others is not sent as one.
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
@@ -41,6 +42,22 @@ export class RuntimeApiClient {
       throw new RuntimeApiError('GET /invocation/next answered without a request id');
     }
     return { requestId, headers, body };
+  }
+
+  /**
+   * A stem cell's wait for its function (Swiftlet's own path, answered once the function's
+   * code is mounted): { environment } with the function's variables.
+   */
+  async specialization() {
+    const { status, body } = await this.request('GET', SPECIALIZATION_PATH);
+    if (status !== 200) {
+      throw new RuntimeApiError(`GET ${SPECIALIZATION_PATH} answered ${status}: ${body.slice(0, 200)}`);
+    }
+    const document = JSON.parse(body);
+    if (typeof document?.environment !== 'object' || document.environment === null || 'exec' in document) {
+      throw new RuntimeApiError(`GET ${SPECIALIZATION_PATH} answered a document this runtime cannot take on`);
+    }
+    return document;
   }
 
   /** Posts the invocation's result, already encoded as JSON. */

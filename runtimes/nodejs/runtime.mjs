@@ -137,6 +137,27 @@ function listenForFailures(client, logError) {
   return failures;
 }
 
+/**
+ * Turns a stem cell into a function's environment. Node and this client were started ahead of
+ * any function, with placeholders at /var/task and /opt and the heap flags of the memory size
+ * the stem cell was made for. The server answers once it has mounted a function's code and
+ * layers; the answer's variables replace the stem cell's own. NODE_PATH, which require()
+ * read as the process started, stays the bootstrap's: a function that sets its own (or any
+ * other NODE_* variable) starts from scratch instead.
+ */
+async function specialize(client) {
+  const { environment } = await client.specialization();
+  const nodePath = process.env.NODE_PATH;
+  for (const key of Object.keys(process.env)) {
+    delete process.env[key];
+  }
+  Object.assign(process.env, environment);
+  if (nodePath !== undefined && process.env.NODE_PATH === undefined) {
+    process.env.NODE_PATH = nodePath;
+  }
+  process.chdir(process.env.LAMBDA_TASK_ROOT || '/var/task');
+}
+
 async function main() {
   const address = process.env.AWS_LAMBDA_RUNTIME_API;
   if (!address) {
@@ -144,8 +165,11 @@ async function main() {
     process.exit(2);
   }
 
-  const logError = patchConsole(process.env);
   const client = new RuntimeApiClient(address);
+  if (process.env.SWIFTLET_STEM_CELL === '1') {
+    await specialize(client).catch(exitOnRuntimeApiFailure);
+  }
+  const logError = patchConsole(process.env);
   const failures = listenForFailures(client, logError);
 
   const appRoot = process.env.LAMBDA_TASK_ROOT || process.cwd();

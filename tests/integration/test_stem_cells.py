@@ -50,11 +50,11 @@ def wait_for_stem_cells(instance, count=1):
              message=f"{count} stem cells ready")
 
 
-def deploy(instance, files, **settings):
+def deploy(instance, files, runtime="python3.11", handler="app.handler", **settings):
     from swiftlet_testing import ROLE_ARN, unique_name
     client = instance.client("lambda")
     name = unique_name("stem")
-    client.create_function(FunctionName=name, Runtime="python3.11", Role=ROLE_ARN, Handler="app.handler",
+    client.create_function(FunctionName=name, Runtime=runtime, Role=ROLE_ARN, Handler=handler,
                            Code={"ZipFile": make_zip(files)}, **settings)
     client.get_waiter("function_active_v2").wait(FunctionName=name, WaiterConfig={"Delay": 0.2, "MaxAttempts": 100})
     return client, name
@@ -329,3 +329,83 @@ def test_stopping_the_server_leaves_no_stem_cell_behind(stem_server):
     assert stem_cell_processes(server_pid) == []
     leftovers = [line for line in open("/proc/self/mountinfo") if "swiftlet-stage" in line]
     assert leftovers == []
+
+
+# --- Node.js: stem cells per memory size, learned from the latest Node.js cold starts ----
+
+NODE_DESCRIBE = """
+const fs = require('node:fs');
+const v8 = require('node:v8');
+
+exports.handler = async (event, context) => ({
+  name: context.functionName,
+  memory: context.memoryLimitInMB,
+  variables: Object.fromEntries((event.keys || []).map((key) => [key, process.env[key] ?? null])),
+  stemMarker: process.env.SWIFTLET_STEM_CELL ?? null,
+  nodePath: process.env.NODE_PATH,
+  cwd: process.cwd(),
+  task: fs.readdirSync('/var/task').sort(),
+  heapLimit: v8.getHeapStatistics().heap_size_limit,
+  fromLayer: event.layer ? require('greeting').text : null,
+});
+"""
+AWS_NODE_PATH = "/opt/nodejs/node20/node_modules:/opt/nodejs/node_modules:/var/runtime/node_modules:/var/runtime:/var/task"
+
+
+def deploy_node(instance, memory, variables=None, **settings):
+    return deploy(instance, {"index.js": NODE_DESCRIBE}, runtime="nodejs20.x", handler="index.handler",
+                  MemorySize=memory, Environment={"Variables": variables or {}}, **settings)
+
+
+def test_a_nodejs_cold_start_takes_a_stem_cell_made_for_its_memory_size(stem_server):
+    # The first Node.js cold start of a size starts from scratch, and stem cells of that size follow.
+    client, first = deploy_node(stem_server, 256)
+    _, scratch = invoke_json(client, first)
+    assert metric(stem_server, "swiftlet_environments_specialized_total") == 0
+    wait_for_stem_cells(stem_server, 4)
+
+    client, name = deploy_node(stem_server, 256, {"GREETING": "hello"})
+    response, result = invoke_json(client, name, {"keys": ["GREETING", "AWS_LAMBDA_FUNCTION_NAME", "_HANDLER"]},
+                                   LogType="Tail")
+
+    assert metric(stem_server, "swiftlet_environments_specialized_total") == 1
+    assert result["name"] == name and result["memory"] == "256"
+    assert result["variables"] == {"GREETING": "hello", "AWS_LAMBDA_FUNCTION_NAME": name, "_HANDLER": "index.handler"}
+    assert result["stemMarker"] is None
+    assert result["nodePath"] == scratch["nodePath"] == AWS_NODE_PATH
+    assert result["cwd"] == "/var/task" and result["task"] == ["index.js"]
+    # The heap was sized for 256 MB when the stem cell started, exactly as from scratch.
+    assert result["heapLimit"] == scratch["heapLimit"]
+    assert "Init Duration" in base64.b64decode(response["LogResult"]).decode()
+
+
+def test_a_nodejs_function_of_another_size_or_with_node_variables_starts_from_scratch(stem_server):
+    client, first = deploy_node(stem_server, 256)
+    _, small = invoke_json(client, first)
+    wait_for_stem_cells(stem_server, 4)
+
+    _, bigger = deploy_node(stem_server, 1024)
+    _, options = deploy_node(stem_server, 256, {"NODE_OPTIONS": "--no-warnings"})
+    _, large = invoke_json(client, bigger)
+    _, optioned = invoke_json(client, options)
+
+    assert metric(stem_server, "swiftlet_environments_specialized_total") == 0
+    assert large["memory"] == "1024" and large["heapLimit"] > small["heapLimit"]
+    assert optioned["heapLimit"] == small["heapLimit"]
+
+
+def test_require_finds_a_layers_packages_after_specialisation(stem_server):
+    client = stem_server.client("lambda")
+    layer = client.publish_layer_version(
+        LayerName="stem-node-layer",
+        Content={"ZipFile": make_zip({"nodejs/node_modules/greeting/index.js": "exports.text = 'from a layer';\n"})},
+        CompatibleRuntimes=["nodejs20.x"])
+    _, first = deploy_node(stem_server, 128)
+    invoke_json(client, first)
+    wait_for_stem_cells(stem_server, 4)
+
+    _, name = deploy_node(stem_server, 128, Layers=[layer["LayerVersionArn"]])
+    _, result = invoke_json(client, name, {"layer": True})
+
+    assert metric(stem_server, "swiftlet_environments_specialized_total") == 1
+    assert result["fromLayer"] == "from a layer"
