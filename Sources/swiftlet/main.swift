@@ -13,7 +13,7 @@ let usage = """
             [--sandbox none|bubblewrap] [--sandbox-bind HOST[:SANDBOX][,...]]
             [--log-retention-days N] [--log-max-events N] [--async-retry-delay SECONDS]
             [--execution-credential-seconds SECONDS] [--outbound-network none|slirp4netns]
-            [--memory-budget-mb MB] [--max-concurrent-starts N] [--stem-cells N]
+            [--memory-budget-mb MB] [--max-concurrent-starts N] [--stem-cells N] [--loop-spin-us US]
 
     Client (talk to a server at --endpoint URL or $SWIFTLET_ENDPOINT, default http://127.0.0.1:9000):
       deploy DIR --name NAME --runtime RUNTIME --handler HANDLER [--memory MB] [--timeout S]

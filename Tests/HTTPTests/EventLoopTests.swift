@@ -2,6 +2,10 @@ import Dispatch
 import Synchronization
 import Testing
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 @testable import HTTP
 
 @Suite("Event loop")
@@ -42,5 +46,31 @@ struct EventLoopTests {
         // The enqueued work has run by the time a later submission returns.
         try await loop.submit {}
         #expect(order.withLock { $0 } == ["executed inline", "caller", "enqueued"])
+    }
+
+    @Test("a spinning loop still runs work and timers, and spins only right after activity")
+    func spinning() async throws {
+        let loop = try EventLoop(spinMicroseconds: 2_000)
+        defer { loop.shutdown() }
+        let fired = Mutex(false)
+        try await loop.submit {
+            loop.scheduleTimer(after: .milliseconds(5)) { fired.withLock { $0 = true } }
+        }
+        try await Task.sleep(for: .milliseconds(100))
+        #expect(fired.withLock { $0 })
+
+        // Idle for 300 ms after a 2 ms spin: the loop thread must have slept through nearly all
+        // of it (a loop that never stopped spinning would use the whole 300 ms).
+        let before = try await loop.submit { Self.threadCPUMilliseconds() }
+        try await Task.sleep(for: .milliseconds(300))
+        let after = try await loop.submit { Self.threadCPUMilliseconds() }
+        #expect(after - before < 60)
+    }
+
+    /// CPU time of the calling thread so far.
+    static func threadCPUMilliseconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &time)
+        return Double(time.tv_sec) * 1000 + Double(time.tv_nsec) / 1_000_000
     }
 }
