@@ -2,11 +2,11 @@ import Dispatch
 import Synchronization
 import Testing
 
+@testable import HTTP
+
 #if canImport(Glibc)
     import Glibc
 #endif
-
-@testable import HTTP
 
 @Suite("Event loop")
 struct EventLoopTests {
