@@ -76,18 +76,17 @@ enum Bench {
             }
             return try measure(1) { try invoke(function) }[0]
         }
-        report.figures.append(
-            BenchFigure(
-                label: "cold start, stem cell ready",
-                samples: try (0..<coldStarts).map { try coldStart(name, $0, true) }))
+        // `coldStarts` cold starts of `function`, each on a machine at rest, as one figure.
+        let coldStartFigure = { (label: String, function: String) throws in
+            report.figures.append(
+                BenchFigure(label: label, samples: try (0..<coldStarts).map { try coldStart(function, $0, true) }))
+        }
+        try coldStartFigure("cold start, stem cell ready", name)
         report.figures.append(
             BenchFigure(
                 label: "cold start, back to back (pool drained)",
                 samples: try (0..<coldStarts).map { try coldStart(name, coldStarts + $0, false) }))
-        report.figures.append(
-            BenchFigure(
-                label: "cold start, sandbox from scratch",
-                samples: try (0..<coldStarts).map { try coldStart(scratchName, $0, true) }))
+        try coldStartFigure("cold start, sandbox from scratch", scratchName)
         report.figures.append(
             BenchFigure(
                 label: "naive: new python3.11 per invoke", samples: try NaiveBaseline.measure(count: coldStarts)))
@@ -100,14 +99,8 @@ enum Bench {
                 settings: ["EphemeralStorage": ["Size": 1024]])
             try invoke(nativeName)
             try invoke(nativeScratchName)
-            report.figures.append(
-                BenchFigure(
-                    label: "cold start, provided (C), stem cell ready",
-                    samples: try (0..<coldStarts).map { try coldStart(nativeName, $0, true) }))
-            report.figures.append(
-                BenchFigure(
-                    label: "cold start, provided (C), from scratch",
-                    samples: try (0..<coldStarts).map { try coldStart(nativeScratchName, $0, true) }))
+            try coldStartFigure("cold start, provided (C), stem cell ready", nativeName)
+            try coldStartFigure("cold start, provided (C), from scratch", nativeScratchName)
         }
         if FileManager.default.isExecutableFile(atPath: "/usr/bin/node") {
             // NODE_OPTIONS is read only as node starts: that function never gets a stem cell.
@@ -117,14 +110,8 @@ enum Bench {
             // The first cold start of a Node.js memory size is what makes stem cells of that size.
             try invoke(nodeName)
             try invoke(nodeScratchName)
-            report.figures.append(
-                BenchFigure(
-                    label: "cold start, nodejs20.x, stem cell ready",
-                    samples: try (0..<coldStarts).map { try coldStart(nodeName, $0, true) }))
-            report.figures.append(
-                BenchFigure(
-                    label: "cold start, nodejs20.x, from scratch",
-                    samples: try (0..<coldStarts).map { try coldStart(nodeScratchName, $0, true) }))
+            try coldStartFigure("cold start, nodejs20.x, stem cell ready", nodeName)
+            try coldStartFigure("cold start, nodejs20.x, from scratch", nodeScratchName)
         }
 
         let seconds = warm.reduce(0, +) / 1000
