@@ -73,6 +73,11 @@ struct CodeRepository: Sendable {
         return try inspect(bytes)
     }
 
+    /// Whether `sha256Hex`'s tree is known to be unpacked, so `directory` touches nothing.
+    func isUnpacked(_ sha256Hex: String) -> Bool {
+        unpacked.hashes.withLock { $0.contains(sha256Hex) }
+    }
+
     /// The unpacked tree of a stored zip, unpacking it first if needed (after a restart).
     func directory(sha256Hex: String) throws(AWSError) -> String {
         let path = root + "/" + sha256Hex

@@ -115,10 +115,12 @@ public final class ControlAPI: HTTPHandler {
                     status: healthy ? 200 : 503, headers: ["Content-Type": "application/json"],
                     text: healthy ? "{\"status\":\"ok\"}" : "{\"status\":\"starting\"}"))
         }
-        let context = RequestContext(
+        var context = RequestContext(
             request: request, accountId: configuration.accountId, defaultRegion: configuration.defaultRegion)
-        let executor: (any TaskExecutor)? = Self.runsOnLoop(request) ? responder.loop : nil
-        Task(executorPreference: executor) {
+        context.servedOnEventLoop = Self.runsOnLoop(
+            request, rootAccessKeyId: configuration.rootCredentials?.accessKeyId)
+        let executor: (any TaskExecutor)? = context.servedOnEventLoop ? responder.loop : nil
+        Task(executorPreference: executor) { [context] in
             responder.respond(await self.authenticateAndRoute(request, context))
         }
     }
@@ -131,14 +133,19 @@ public final class ControlAPI: HTTPHandler {
     ///
     /// A small synchronous invoke is almost all loop work already (placement, the Runtime
     /// API exchange and the reply happen there), and what it adds (the signature over a
-    /// small body, the policy check, the cached function record, one audit `write`) takes
-    /// microseconds; staying on the loop saves four thread hand-offs per invoke, which is
-    /// most of a warm invoke's latency beyond the HTTP exchanges. Everything else (large
-    /// bodies, code uploads, store writes, asynchronous invokes, which wait for an fsync)
-    /// runs on the pool, where it cannot hold up the environments the loop serves.
-    static func runsOnLoop(_ request: HTTPRequest) -> Bool {
-        guard request.method == "POST", request.body.count <= largestInvokeOnLoop,
-            request.path.hasSuffix("/invocations")
+    /// small body, the root's policy decision, one audit `write`) takes microseconds; staying
+    /// on the loop saves four thread hand-offs per invoke, which is most of a warm invoke's
+    /// latency beyond the HTTP exchanges. Only the account root's requests qualify: an IAM
+    /// caller's key and policies are read from the store, which may wait behind a commit's
+    /// fsync. What the invoke itself might read from the store or the disk (a function
+    /// record not yet cached, an alias, code not yet unpacked, layers) is resolved on the
+    /// pool (`LambdaService.invoke`). Everything else (large bodies, code uploads, store
+    /// writes, asynchronous invokes, which wait for an fsync) runs on the pool, where it
+    /// cannot hold up the environments the loop serves.
+    static func runsOnLoop(_ request: HTTPRequest, rootAccessKeyId: String?) -> Bool {
+        guard let rootAccessKeyId, request.method == "POST", request.body.count <= largestInvokeOnLoop,
+            request.path.hasSuffix("/invocations"),
+            RequestContext.credentialScope(request.headers["Authorization"])?.first == Substring(rootAccessKeyId)
         else { return false }
         switch request.headers["X-Amz-Invocation-Type"] {
         case nil, "RequestResponse", "DryRun": return true

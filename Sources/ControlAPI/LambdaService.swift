@@ -228,13 +228,27 @@ struct LambdaService: Sendable {
         let payload = request.body.isEmpty ? Array("{}".utf8) : request.body
         try Self.checkJSON(payload)
         let qualifier = parseQuery(request.query)["Qualifier"] ?? FunctionReference(parsing: name)?.qualifier
-        var record = try lookup(name, qualifier: qualifier, context, routing: true)
-        if record.isBeingPrepared {
-            // Checked on the record the invoke resolved anyway: a published version never waits.
-            await ensurePrepared(record.name)
-            record = try lookup(name, qualifier: qualifier, context, routing: true)
+        let resolve = { () async throws(AWSError) -> (FunctionRecord, InvocationTarget?) in
+            var record = try self.lookup(name, qualifier: qualifier, context, routing: true)
+            if record.isBeingPrepared {
+                // Checked on the record the invoke resolved anyway: a published version never waits.
+                await self.ensurePrepared(record.name)
+                record = try self.lookup(name, qualifier: qualifier, context, routing: true)
+            }
+            try Self.refuseUnready(record)
+            guard invocationType == "RequestResponse" else { return (record, nil) }
+            let arn = context.functionArn(record.name, qualifier: qualifier)
+            return (record, try self.invocationTarget(record, invokedFunctionArn: arn))
         }
-        try Self.refuseUnready(record)
+        let (record, target) =
+            if context.servedOnEventLoop, !resolvesInMemory(name, qualifier: qualifier) {
+                // The event loop must not wait for SQLite or the disk: resolve on the pool.
+                try await withTaskExecutorPreference(globalConcurrentExecutor) { () async throws(AWSError) in
+                    try await resolve()
+                }
+            } else {
+                try await resolve()
+            }
         var headers: HTTPHeaders = ["X-Amzn-RequestId": context.requestId]
         switch invocationType {
         case "DryRun":
@@ -243,8 +257,7 @@ struct LambdaService: Sendable {
             try await enqueue(record.name, qualifier ?? "$LATEST", payload, context)
             return HTTPResponse(status: 202, headers: headers)
         default:
-            let target = try invocationTarget(
-                record, invokedFunctionArn: context.functionArn(record.name, qualifier: qualifier))
+            guard let target else { throw AWSError.service() }
             let clientContext = request.headers["X-Amz-Client-Context"].flatMap(Self.decodeClientContext)
             let invocation = InvokeRequest(requestId: context.requestId, payload: payload, clientContext: clientContext)
             let result: InvokeResult
@@ -263,6 +276,17 @@ struct LambdaService: Sendable {
             }
             return HTTPResponse(status: 200, headers: headers, body: result.payload)
         }
+    }
+
+    /// Whether resolving an invoke of `name` needs only memory: a function record the store
+    /// has cached, ready, with code known to be unpacked and no layers, named without an
+    /// alias (aliases are read from the store).
+    private func resolvesInMemory(_ name: String, qualifier: String?) -> Bool {
+        guard let reference = FunctionReference(parsing: name) else { return true }  // refused without reading
+        let version = qualifier ?? reference.qualifier ?? "$LATEST"
+        guard !Self.isAliasName(version), let record = store.cachedFunction(named: reference.name, version: version)
+        else { return false }
+        return !record.isBeingPrepared && code.isUnpacked(record.codeSha256Hex) && (record.layers ?? []).isEmpty
     }
 
     /// The legacy InvokeAsync: the body is the event; answers 202 `{"Status": 202}`.

@@ -8,6 +8,9 @@ struct RequestContext: Sendable {
     let accountId: String
     /// `http://host:port` as the client addressed the server, for URLs we hand out.
     let baseURL: String
+    /// True when the request is served on the event loop, where nothing may wait for the
+    /// store or the disk (`ControlAPI.runsOnLoop`).
+    var servedOnEventLoop = false
 
     /// A context for work that no request started (delivering a queued event).
     init(requestId: String, region: String, accountId: String) {
@@ -37,7 +40,6 @@ struct RequestContext: Sendable {
             buffer[6] = buffer[6] & 0x0f | 0x40  // version 4
             buffer[8] = buffer[8] & 0x3f | 0x80  // RFC 4122 variant
         }
-        let digits = Array("0123456789abcdef".utf8)
         return withUnsafeBytes(of: bytes) { random in
             String(unsafeUninitializedCapacity: 36) { text in
                 var index = 0
@@ -46,8 +48,8 @@ struct RequestContext: Sendable {
                         text[index] = UInt8(ascii: "-")
                         index += 1
                     }
-                    text[index] = digits[Int(byte >> 4)]
-                    text[index + 1] = digits[Int(byte & 0x0f)]
+                    text[index] = hexDigits[Int(byte >> 4)]
+                    text[index + 1] = hexDigits[Int(byte & 0x0f)]
                     index += 2
                 }
                 return index
@@ -55,8 +57,16 @@ struct RequestContext: Sendable {
         }
     }
 
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
     /// The region of a SigV4 `Credential=AKID/DATE/REGION/SERVICE/aws4_request`.
     static func credentialScopeRegion(_ authorization: String?) -> String? {
+        credentialScope(authorization).map { String($0[2]) }
+    }
+
+    /// The parts of a SigV4 `Credential=AKID/DATE/REGION/SERVICE/aws4_request` (at least five),
+    /// found on the header's bytes without any other parsing.
+    static func credentialScope(_ authorization: String?) -> [Substring]? {
         guard let authorization else { return nil }
         let bytes = authorization.utf8
         let marker = "Credential=".utf8
@@ -69,9 +79,9 @@ struct RequestContext: Sendable {
             }
             start = bytes.index(after: found)
         }
-        let scope = bytes[start...].prefix { $0 != UInt8(ascii: ",") && $0 != UInt8(ascii: " ") }
-        let parts = scope.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
-        return parts.count >= 5 ? String(decoding: parts[2], as: UTF8.self) : nil
+        let scope = authorization[start...].prefix { $0 != "," && $0 != " " }
+        let parts = scope.split(separator: "/")
+        return parts.count >= 5 ? parts : nil
     }
 
     func functionArn(_ name: String, qualifier: String? = nil) -> String {

@@ -95,7 +95,7 @@ public final class EventLoop: @unchecked Sendable {
             queue.append(work)
             return queue.count == 1
         }
-        // On the loop thread `runPending` drains until the queue is empty: no wake-up needed.
+        // The loop thread looks at the queue before it waits, so it needs no wake-up from itself.
         if wasEmpty, !inEventLoop {
             wake()
         }
@@ -108,7 +108,15 @@ public final class EventLoop: @unchecked Sendable {
         }
     }
 
-    /// Stops the loop thread after the work queued so far; waits for it to end.
+    deinit {
+        // Closed here rather than when the loop ends: a late `execute` from another thread
+        // still writes to the eventfd, which must not be a number reused by another file.
+        close(wakeDescriptor)
+        close(epollDescriptor)
+    }
+
+    /// Stops the loop thread after the work queued so far; waits for it to end. Work queued
+    /// after that never runs.
     public func shutdown() {
         guard running.exchange(false, ordering: .acquiringAndReleasing) else { return }
         wake()
@@ -202,13 +210,18 @@ public final class EventLoop: @unchecked Sendable {
         var lastEvent = ContinuousClock.now
         while running.load(ordering: .acquiring) {
             var count: Int32 = 0
-            if spin > .zero {
-                repeat {
-                    count = epoll_wait(epollDescriptor, &events, Int32(events.count), 0)
-                } while count == 0 && ContinuousClock.now - lastEvent < spin
-            }
-            if count == 0 {
-                count = epoll_wait(epollDescriptor, &events, Int32(events.count), waitMilliseconds())
+            if pending.withLock({ !$0.isEmpty }) {
+                // Work is waiting: look at the descriptors without sleeping or spinning.
+                count = epoll_wait(epollDescriptor, &events, Int32(events.count), 0)
+            } else {
+                if spin > .zero {
+                    repeat {
+                        count = epoll_wait(epollDescriptor, &events, Int32(events.count), 0)
+                    } while count == 0 && ContinuousClock.now - lastEvent < spin
+                }
+                if count == 0 {
+                    count = epoll_wait(epollDescriptor, &events, Int32(events.count), waitMilliseconds())
+                }
             }
             if count > 0, spin > .zero {
                 lastEvent = .now
@@ -216,7 +229,6 @@ public final class EventLoop: @unchecked Sendable {
             for index in 0..<max(0, Int(count)) {
                 dispatch(events[index])
             }
-            runPending()
             runDueTimers()
             if ContinuousClock.now >= nextTick {
                 nextTick = ContinuousClock.now + .milliseconds(Int(tickMilliseconds))
@@ -224,10 +236,10 @@ public final class EventLoop: @unchecked Sendable {
                     handler()
                 }
             }
+            // Last, so that what events, timers and ticks queued runs in this turn too.
+            runPending()
         }
         runPending()
-        close(wakeDescriptor)
-        close(epollDescriptor)
         stopped.signal()
     }
 
@@ -241,18 +253,16 @@ public final class EventLoop: @unchecked Sendable {
         handlers[descriptor]?.handleEvents(event.events)
     }
 
+    /// Runs what was queued when it was called. Work that this queues runs at the next turn,
+    /// after the descriptors have been looked at, so a task that keeps queueing itself cannot
+    /// starve the sockets.
     private func runPending() {
-        while true {
-            let work = pending.withLock { queue -> [@Sendable () -> Void] in
-                defer { queue.removeAll(keepingCapacity: true) }
-                return queue
-            }
-            if work.isEmpty {
-                return
-            }
-            for item in work {
-                item()
-            }
+        let work = pending.withLock { queue -> [@Sendable () -> Void] in
+            defer { queue.removeAll(keepingCapacity: true) }
+            return queue
+        }
+        for item in work {
+            item()
         }
     }
 }

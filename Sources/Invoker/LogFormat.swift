@@ -68,8 +68,13 @@ enum LogFormat {
     /// `value` rounded to hundredths and written with two decimals, without `String(format:)`:
     /// a REPORT line is written after every invocation.
     static func twoDecimals(_ value: Double) -> String {
-        guard value.isFinite, value.magnitude < 1e15 else { return String(format: "%.2f", value) }
-        let hundredths = Int((value.magnitude * 100).rounded())
+        let scaled = value.magnitude * 100
+        // Within a hair of a half, the product's rounding error could tip it the other way
+        // than `%.2f`, which rounds the exact binary value: let it decide those.
+        guard value.isFinite, value.magnitude < 1e15, ((scaled - scaled.rounded(.down)) - 0.5).magnitude > 1e-6 else {
+            return String(format: "%.2f", value)
+        }
+        let hundredths = Int(scaled.rounded())
         let sign = value < 0 && hundredths != 0 ? "-" : ""
         let fraction = hundredths % 100
         return sign + String(hundredths / 100) + (fraction < 10 ? ".0" : ".") + String(fraction)

@@ -171,14 +171,19 @@ struct StemKind: Hashable, CustomStringConvertible {
 /// Sandboxes are built on a thread of their own, so refilling never holds up the event loop;
 /// everything else happens on the loop thread.
 final class StemCellPool: @unchecked Sendable {
-    // @unchecked: `cells`, `launching`, `nodeSizes`, `accepting` and `pausedUntil` are touched
+    // @unchecked: `cells`, `launching`, `sizedKinds`, `accepting` and `pausedUntil` are touched
     // only on `loop`'s thread; the launch queue only builds processes and hands them back there.
     /// Runtimes whose runtime client can wait for its function (see swiftlet_runtime.py and
     /// runtime.mjs).
     static let runtimes = ["python3.11", "nodejs20.x"]
 
-    /// Node.js memory sizes kept in stem cells at once.
-    static let nodeSizesKept = 2
+    /// Sized kinds (Node.js memory sizes) kept in stem cells at once.
+    static let sizedKindsKept = 2
+
+    /// How long a kept size must go unused before a new size may take its place: with more
+    /// sizes in use than are kept, the kept ones stay, rather than every cold start of another
+    /// size discarding ready stem cells to build others.
+    static let sizedKindReplacementAge: Duration = .seconds(60)
 
     /// The stem cells a function of `runtime` and `memoryMegabytes` is made from: its own
     /// runtime's (for Node.js, of its size), or for a custom runtime (whose bootstrap the stem
@@ -193,11 +198,12 @@ final class StemCellPool: @unchecked Sendable {
     }
 
     /// Prefixes of environment variables read only as a process of `runtime` starts (by the
-    /// interpreter, the dynamic linker, the C library, libuv or the locale), which a stem cell
+    /// interpreter, the dynamic linker, the C library, libuv, OpenSSL or the locale), which a stem cell
     /// cannot take on later.
     static func startupVariablePrefixes(runtime: String) -> [String] {
         let common = ["LD_", "LC_", "GLIBC_", "MALLOC_"]
-        return runtime.hasPrefix("nodejs") ? ["NODE_", "UV_"] + common : ["PYTHON"] + common
+        // Node also reads OpenSSL's configuration and certificate locations as it starts.
+        return runtime.hasPrefix("nodejs") ? ["NODE_", "UV_", "OPENSSL_", "SSL_CERT_"] + common : ["PYTHON"] + common
     }
 
     /// The EphemeralStorage every stem cell's `/tmp` has (the default).
@@ -209,8 +215,9 @@ final class StemCellPool: @unchecked Sendable {
     /// Stem cells alive per kind: waiting for a function, or their client still starting.
     private var cells: [StemKind: [StemCell]] = [:]
     private var launching: [StemKind: Int] = [:]
-    /// Memory sizes of the latest Node.js cold starts, most recent first.
-    private var nodeSizes: [Int] = []
+    /// Sized kinds learned from cold starts (Node.js with a memory size), with their last use,
+    /// most recent first.
+    private var sizedKinds: [(kind: StemKind, lastUsed: ContinuousClock.Instant)] = []
     private var accepting = true
     /// After a launch fails, refilling waits until then (a missing tool must not spin).
     private var pausedUntil: ContinuousClock.Instant?
@@ -234,8 +241,7 @@ final class StemCellPool: @unchecked Sendable {
 
     /// The kinds kept now: Python's, and Node.js's for its latest sizes.
     private var wantedKinds: [StemKind] {
-        [StemKind(runtime: "python3.11", memoryMegabytes: nil)]
-            + nodeSizes.map { StemKind(runtime: "nodejs20.x", memoryMegabytes: $0) }
+        [StemKind(runtime: "python3.11", memoryMegabytes: nil)] + sizedKinds.map(\.kind)
     }
 
     /// Stem cells waiting for a function now.
@@ -289,25 +295,43 @@ final class StemCellPool: @unchecked Sendable {
         guard canSpecialize(into: target),
             let kind = Self.stemKind(runtime: target.function.runtime, memoryMegabytes: target.function.memoryMegabytes)
         else { return nil }
-        if let size = kind.memoryMegabytes {
-            noteNodeSize(size)
+        if kind.memoryMegabytes != nil {
+            noteSizedKind(kind)
         }
         guard let index = cells[kind]?.lastIndex(where: \.isReady), let cell = cells[kind]?.remove(at: index)
         else { return nil }
         return cell
     }
 
-    /// Keeps `size` first among the Node.js sizes; stem cells of a size that falls out are stopped.
-    private func noteNodeSize(_ size: Int) {
-        guard nodeSizes.first != size else { return }
-        nodeSizes.removeAll { $0 == size }
-        nodeSizes.insert(size, at: 0)
-        for dropped in nodeSizes.dropFirst(Self.nodeSizesKept) {
-            for cell in cells[StemKind(runtime: "nodejs20.x", memoryMegabytes: dropped)] ?? [] {
-                cell.discard()
-            }
+    /// Notes a cold start of `kind`, stopping the stem cells of a kind it replaces.
+    private func noteSizedKind(_ kind: StemKind) {
+        let (kept, dropped) = Self.sizedKinds(sizedKinds, noting: kind, at: .now)
+        sizedKinds = kept
+        for cell in dropped.flatMap({ cells[$0] ?? [] }) {
+            cell.discard()
         }
-        nodeSizes = Array(nodeSizes.prefix(Self.nodeSizesKept))
+    }
+
+    /// The sized kinds to keep after a cold start of `kind` at `now`, and those dropped: a kept
+    /// kind moves first; a new one is kept if there is room, or in place of the least recently
+    /// used kind once that one has gone unused for `sizedKindReplacementAge`.
+    static func sizedKinds(
+        _ kinds: [(kind: StemKind, lastUsed: ContinuousClock.Instant)], noting kind: StemKind,
+        at now: ContinuousClock.Instant
+    ) -> (kept: [(kind: StemKind, lastUsed: ContinuousClock.Instant)], dropped: [StemKind]) {
+        var kept = kinds
+        var dropped: [StemKind] = []
+        if let index = kept.firstIndex(where: { $0.kind == kind }) {
+            kept.remove(at: index)
+        } else if kept.count >= sizedKindsKept {
+            guard let oldest = kept.last, now - oldest.lastUsed >= sizedKindReplacementAge else {
+                return (kinds, [])
+            }
+            kept.removeLast()
+            dropped.append(oldest.kind)
+        }
+        kept.insert((kind, now), at: 0)
+        return (kept, dropped)
     }
 
     /// Starts building stem cells for every kind short of its count, as far as the room left

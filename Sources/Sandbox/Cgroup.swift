@@ -142,6 +142,7 @@ public final class EnvironmentCgroup: Sendable {
     let directories: [(controller: String, path: String)]
     /// The peak memory file, kept open: it is read after every invocation, and `pread` at
     /// offset 0 makes the kernel regenerate it, which saves the path walk of an `open`.
+    /// Written once, at the end of `init` (atomic only because `init` calls methods first).
     private let peakMemoryDescriptor = Atomic<Int32>(-1)
 
     /// Creates the cgroup and writes `limits`; on failure removes what it made.
@@ -176,7 +177,9 @@ public final class EnvironmentCgroup: Sendable {
         }
         if let memory = directory(isV2 ? "" : "memory") {
             let file = isV2 ? "memory.peak" : "memory.max_usage_in_bytes"
-            peakMemoryDescriptor.store(Glibc.open(memory + "/" + file, O_RDONLY | O_CLOEXEC), ordering: .releasing)
+            // Without it the peak reads as 0, as when the file cannot be read.
+            let descriptor = try? Kernel.open(memory + "/" + file, O_RDONLY | O_CLOEXEC, step: "open")
+            peakMemoryDescriptor.store(descriptor ?? -1, ordering: .releasing)
         }
     }
 

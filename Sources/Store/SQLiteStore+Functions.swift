@@ -41,6 +41,10 @@ extension SQLiteStore {
         }
     }
 
+    public func cachedFunction(named name: String, version: String) -> FunctionRecord? {
+        functionCache.withLock { $0[Self.cacheKey(name, version)] }
+    }
+
     private static func cacheKey(_ name: String, _ version: String) -> String {
         name + "\n" + version
     }

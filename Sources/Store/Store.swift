@@ -118,6 +118,12 @@ public protocol Store: Sendable, FunctionVersionStore, AliasStore, TagStore, Lay
 }
 
 extension Store {
+    /// The function version if it is in memory, without touching the database (which may wait
+    /// behind another thread's commit); nil when it is not, or the store keeps no cache.
+    public func cachedFunction(named name: String, version: String) -> FunctionRecord? {
+        nil
+    }
+
     /// The "$LATEST" version of `name`, or nil.
     public func function(named name: String) throws(StoreError) -> FunctionRecord? {
         try function(named: name, version: FunctionRecord.latestVersion)

@@ -149,29 +149,37 @@ struct RequestContextTests {
         #expect(RequestContext.credentialScopeRegion("AWS4-HMAC-SHA256 Credential=AKIA/20261203/lambda") == nil)
     }
 
-    @Test("only small synchronous invokes are served on the event loop")
+    @Test("only the root's small synchronous invokes are served on the event loop")
     func loopRequests() {
         let path = "/2015-03-31/functions/echo/invocations"
+        let root = "AKIAROOT0000000000001"
         func request(
-            method: String = "POST", target: String = path, type: String? = nil, bytes: Int = 2
-        )
-            -> HTTPRequest
-        {
-            var headers: HTTPHeaders = [:]
+            method: String = "POST", target: String = path, type: String? = nil, bytes: Int = 2, key: String = root
+        ) -> HTTPRequest {
+            var headers: HTTPHeaders = [
+                "Authorization":
+                    "AWS4-HMAC-SHA256 Credential=\(key)/20261204/us-east-1/lambda/aws4_request, "
+                    + "SignedHeaders=host;x-amz-date, Signature=abc"
+            ]
             if let type { headers.add("X-Amz-Invocation-Type", type) }
             return HTTPRequest(
                 method: method, target: target, headers: headers, body: Array(repeating: 0x20, count: bytes))
         }
-        #expect(ControlAPI.runsOnLoop(request()))
-        #expect(ControlAPI.runsOnLoop(request(target: path + "?Qualifier=live", type: "RequestResponse")))
-        #expect(ControlAPI.runsOnLoop(request(type: "DryRun")))
-        #expect(ControlAPI.runsOnLoop(request(bytes: ControlAPI.largestInvokeOnLoop)))
+        func onLoop(_ request: HTTPRequest) -> Bool { ControlAPI.runsOnLoop(request, rootAccessKeyId: root) }
+        #expect(onLoop(request()))
+        #expect(onLoop(request(target: path + "?Qualifier=live", type: "RequestResponse")))
+        #expect(onLoop(request(type: "DryRun")))
+        #expect(onLoop(request(bytes: ControlAPI.largestInvokeOnLoop)))
         // Asynchronous invokes wait for an fsync; large bodies take long to hash; the rest may write the store.
-        #expect(!ControlAPI.runsOnLoop(request(type: "Event")))
-        #expect(!ControlAPI.runsOnLoop(request(bytes: ControlAPI.largestInvokeOnLoop + 1)))
-        #expect(!ControlAPI.runsOnLoop(request(method: "GET")))
-        #expect(!ControlAPI.runsOnLoop(request(target: "/2015-03-31/functions")))
-        #expect(!ControlAPI.runsOnLoop(request(target: "/2014-11-13/functions/echo/invoke-async/")))
+        #expect(!onLoop(request(type: "Event")))
+        #expect(!onLoop(request(bytes: ControlAPI.largestInvokeOnLoop + 1)))
+        #expect(!onLoop(request(method: "GET")))
+        #expect(!onLoop(request(target: "/2015-03-31/functions")))
+        #expect(!onLoop(request(target: "/2014-11-13/functions/echo/invoke-async/")))
+        // An IAM caller's key and policies come from the store; so does everything without a root key.
+        #expect(!onLoop(request(key: "AKIAUSER000000000001")))
+        #expect(!onLoop(HTTPRequest(method: "POST", target: path, body: [])))
+        #expect(!ControlAPI.runsOnLoop(request(), rootAccessKeyId: nil))
     }
 
     @Test("request ids are random version 4 UUIDs in lower case, all different")

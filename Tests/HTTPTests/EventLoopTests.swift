@@ -48,6 +48,48 @@ struct EventLoopTests {
         #expect(order.withLock { $0 } == ["executed inline", "caller", "enqueued"])
     }
 
+    // The two tests below time the loop on its own thread: the test's task may resume late
+    // when other tests keep the shared pool busy, but the loop's own clock readings do not.
+
+    @Test("work a timer queues on the loop runs in that turn, not at the next tick")
+    func timerQueuedWork() async throws {
+        let loop = try EventLoop(tickMilliseconds: 5_000)
+        defer { loop.shutdown() }
+        let delay = await withCheckedContinuation { (continuation: CheckedContinuation<Duration, Never>) in
+            loop.execute {
+                loop.scheduleTimer(after: .milliseconds(10)) {
+                    let fired = ContinuousClock.now
+                    loop.enqueue { continuation.resume(returning: ContinuousClock.now - fired) }
+                }
+            }
+        }
+        // Left for the next tick, it would have waited five seconds.
+        #expect(delay < .seconds(1))
+    }
+
+    @Test("work that keeps queueing itself does not starve timers")
+    func noStarvation() async throws {
+        let loop = try EventLoop()
+        defer { loop.shutdown() }
+        let stop = Atomic<Bool>(false)
+        @Sendable func again() {
+            guard !stop.load(ordering: .relaxed) else { return }
+            loop.enqueue { again() }
+        }
+        let lateness = await withCheckedContinuation { (continuation: CheckedContinuation<Duration, Never>) in
+            loop.execute {
+                again()
+                let due = ContinuousClock.now + .milliseconds(10)
+                loop.scheduleTimer(after: .milliseconds(10)) {
+                    stop.store(true, ordering: .relaxed)
+                    continuation.resume(returning: ContinuousClock.now - due)
+                }
+            }
+        }
+        // Starved, the timer would never fire and this test would not return.
+        #expect(lateness < .seconds(1))
+    }
+
     @Test("a spinning loop still runs work and timers, and spins only right after activity")
     func spinning() async throws {
         let loop = try EventLoop(spinMicroseconds: 2_000)

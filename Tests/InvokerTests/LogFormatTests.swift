@@ -20,6 +20,8 @@ struct LogFormatTests {
         arguments: [
             (0.0, "0.00"), (0.004, "0.00"), (0.006, "0.01"), (1.5, "1.50"), (12.344, "12.34"), (12.346, "12.35"),
             (99.999, "100.00"), (3_600_000.1, "3600000.10"), (-0.001, "0.00"), (-2.5, "-2.50"),
+            // Binary values just under a half, which `%.2f` rounds down.
+            (1.115, "1.11"), (2.675, "2.67"),
         ])
     func twoDecimals(value: Double, text: String) {
         #expect(LogFormat.twoDecimals(value) == text)
