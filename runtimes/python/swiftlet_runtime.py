@@ -571,9 +571,14 @@ class RuntimeAPIClient:
         version, status = (status_line.split(" ", 2) + ["", ""])[:2]
         if not version.startswith("HTTP/1.") or not status.isdigit():
             raise ValueError(f"not an HTTP/1.x response: {status_line[:80]!r}")
+        # The header block is taken whole and split once: this runs twice per invocation.
+        while (end := self._buffer.find(b"\r\n\r\n")) < 0 and not self._buffer.startswith(b"\r\n"):
+            self._fill()
+        block = "" if self._buffer.startswith(b"\r\n") else self._buffer[:end].decode("latin-1")
+        del self._buffer[: 2 if not block else end + 4]
         headers = _Headers()
-        while line := self._take_line():
-            name, _, value = line.decode("latin-1").partition(":")
+        for line in block.split("\r\n") if block else ():
+            name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         if headers.get("Transfer-Encoding", "").lower() == "chunked":
             body = self._read_chunks()
