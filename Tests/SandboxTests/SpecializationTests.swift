@@ -51,12 +51,20 @@ final class SpecializationTests {
     }
 
     func waitForSandboxedChild(_ process: LaunchedProcess) throws {
-        let deadline = ContinuousClock.now + .seconds(5)
+        // Generous: the whole suite runs at once on two cores, the leak test's thousand
+        // sandboxes among it, and bubblewrap can take seconds to start then.
+        let deadline = ContinuousClock.now + .seconds(60)
         while (try? ProcessLauncher.sandboxedChild(of: process.pid)) == nil, ContinuousClock.now < deadline {
             usleep(1000)
         }
+        let child = try ProcessLauncher.sandboxedChild(of: process.pid)
         // bubblewrap's child must also have finished building the root before a mount lands in it.
         usleep(100_000)
+        if (try? ProcessLauncher.sandboxedChild(of: process.pid)) != child {
+            // Gone: say what the sandbox printed, which is why.
+            let (status, output) = TestProcess.finish(process)
+            throw SandboxError(step: "the sandbox ended before the mount (status \(status)): \(output)", errno: ESRCH)
+        }
     }
 
     @Test func aTreeMountedIntoARunningSandboxIsSeenThereReadOnly() throws {
