@@ -43,7 +43,12 @@ public final class AsyncQueue: Sendable {
     private let committer: BatchCommitter<AsyncEvent, AsyncEvent>
     private let completer: BatchCommitter<AsyncCompletion, [AsyncEvent]>
     private let dispatcher: Dispatcher
-    let metrics = Mutex(AsyncQueueMetrics())
+    private let counters = Counters()
+
+    /// The counters, in a box that the committer's callback shares with the queue.
+    private final class Counters: Sendable {
+        let value = Mutex(AsyncQueueMetrics())
+    }
 
     public init(
         store: any AsyncEventStore, invoker: Invoker, configuration: AsyncQueueConfiguration,
@@ -56,11 +61,20 @@ public final class AsyncQueue: Sendable {
         self.resolve = resolve
         let dispatcher = Dispatcher(configuration: configuration)
         self.dispatcher = dispatcher
+        let counters = counters
         self.committer = BatchCommitter(
             name: "swiftlet-async-enqueue",
             commit: { events throws(StoreError) in try store.enqueueAsyncEvents(events) },
-            // The whole batch reaches the dispatcher in one step, and no request waits for it.
-            committed: { stored in Task { await dispatcher.add(stored) } })
+            // Counted before the dispatcher can deliver any of them (so the queued gauge never
+            // dips below zero); the whole batch reaches the dispatcher in one step, and no
+            // request waits for it.
+            committed: { stored in
+                counters.value.withLock {
+                    $0.accepted += stored.count
+                    $0.queued += stored.count
+                }
+                Task { await dispatcher.add(stored) }
+            })
         self.completer = BatchCommitter(name: "swiftlet-async-complete") { completions throws(StoreError) in
             // An event leaves the queue only after its invocation's log lines are stored,
             // so its logs are evidence of delivery even across a kill -9.
@@ -73,7 +87,7 @@ public final class AsyncQueue: Sendable {
     /// delivered when the process died: they are delivered again) and starts delivering.
     public func start() throws {
         let recovered = try store.allAsyncEvents()
-        metrics.withLock { $0.queued = recovered.count }
+        counters.value.withLock { $0.queued = recovered.count }
         let handler: @Sendable (AsyncEvent) async -> Void = { [self] event in await self.deliver(event) }
         let dispatcher = dispatcher
         // Unstructured: the dispatcher lives as long as the server; events enqueued
@@ -83,17 +97,12 @@ public final class AsyncQueue: Sendable {
 
     /// Stores `event` durably and schedules it; returns once it is on disk.
     public func enqueue(_ event: AsyncEvent) async throws(StoreError) -> AsyncEvent {
-        let stored = try await committer.submit(event)
-        metrics.withLock {
-            $0.accepted += 1
-            $0.queued += 1
-        }
-        return stored
+        try await committer.submit(event)
     }
 
     /// A snapshot of the counters.
     public func currentMetrics() -> AsyncQueueMetrics {
-        metrics.withLock { $0 }
+        counters.value.withLock { $0 }
     }
 
     // MARK: Delivery
@@ -172,7 +181,7 @@ public final class AsyncQueue: Sendable {
     ) async {
         do {
             let stored = try await completer.submit(AsyncCompletion(id: event.id, followUps: followUps))
-            metrics.withLock {
+            counters.value.withLock {
                 $0[keyPath: outcome] += 1
                 $0.queued += stored.count - 1
             }
@@ -191,7 +200,7 @@ public final class AsyncQueue: Sendable {
             + delay.components.attoseconds / 1_000_000_000_000_000
         try? store.rescheduleAsyncEvent(
             id: next.id, attempts: next.attempts, nextAttemptMilliseconds: next.nextAttemptMilliseconds)
-        metrics.withLock { $0.retried += 1 }
+        counters.value.withLock { $0.retried += 1 }
         let dispatcher = dispatcher
         Task { await dispatcher.done(event, adding: [next]) }
     }

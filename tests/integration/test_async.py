@@ -101,6 +101,38 @@ def test_thousands_of_events_are_all_delivered(lambda_client, logs_client):
              message="all 2000 events to be delivered")
 
 
+def test_the_queue_counters_match_what_was_accepted_and_never_go_negative(server_factory):
+    import re
+    import urllib.request
+
+    server = server_factory()
+    client = server.client("lambda")
+    name = create(client, MARKER)
+
+    def counters():
+        text = urllib.request.urlopen(server.endpoint + "/metrics").read().decode()
+        return {key: int(value) for key, value in re.findall(r"^(swiftlet_async_events_\w+) (-?\d+)$", text, re.M)}
+
+    def send(count):
+        for _ in range(count):
+            assert client.invoke(FunctionName=name, InvocationType="Event", Payload=b"{}")["StatusCode"] == 202
+
+    threads = [threading.Thread(target=send, args=(75,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    seen = []
+    while any(thread.is_alive() for thread in threads):
+        seen.append(counters()["swiftlet_async_events_queued"])
+    for thread in threads:
+        thread.join()
+
+    assert min(seen) >= 0, seen
+    wait_for(lambda: counters()["swiftlet_async_events_queued"] == 0, timeout=60, message="the queue to drain")
+    final = counters()
+    assert final["swiftlet_async_events_accepted_total"] == 300
+    assert final["swiftlet_async_events_succeeded_total"] == 300
+
+
 def test_an_event_over_one_megabyte_is_refused(lambda_client, make_function):
     name, _ = make_function()
     with pytest.raises(ClientError) as raised:
