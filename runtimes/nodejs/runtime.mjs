@@ -7,9 +7,12 @@
 // JSON encoding of results and the log records. docs/RUNTIME-API.md describes the
 // Python client; this one differs where AWS's Node.js runtime does.
 
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
 import { attachInvocationData, beforeExit, buildCallbackContext } from './context.mjs';
 import { errorDocument, NodeJsExit, UnhandledPromiseRejection } from './errors.mjs';
-import { loadHandler } from './handler-loader.mjs';
+import { loadHandler, warmUp } from './handler-loader.mjs';
 import { patchConsole, setCurrentRequestId } from './logging.mjs';
 import { RuntimeApiClient } from './runtime-api.mjs';
 
@@ -167,6 +170,7 @@ async function main() {
 
   const client = new RuntimeApiClient(address);
   if (process.env.SWIFTLET_STEM_CELL === '1') {
+    await warmUp(path.dirname(fileURLToPath(import.meta.url)));
     await specialize(client).catch(exitOnRuntimeApiFailure);
   }
   const logError = patchConsole(process.env);
