@@ -35,7 +35,7 @@ let package = Package(
         .target(name: "RuntimeAPI", dependencies: ["HTTP"], swiftSettings: strict),
         .target(
             name: "Invoker",
-            dependencies: ["Sandbox", "RuntimeAPI", "HTTP", "Store", "CSystem"],
+            dependencies: ["Sandbox", "RuntimeAPI", "HTTP", "Store", "CSystem", "Crypto"],
             swiftSettings: strict
         ),
         .target(

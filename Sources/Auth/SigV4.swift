@@ -118,12 +118,7 @@ public enum SigV4 {
             bytes.append(newline)
         }
         bytes.append(newline)
-        for (index, name) in names.enumerated() {
-            if index > 0 {
-                bytes.append(UInt8(ascii: ";"))
-            }
-            bytes += name.utf8
-        }
+        bytes += names.joined(separator: ";").utf8
         bytes.append(newline)
         bytes += (request.payloadHash ?? SHA256.hash(request.body).hexString).utf8
         return bytes

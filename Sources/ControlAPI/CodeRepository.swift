@@ -81,7 +81,7 @@ struct CodeRepository: Sendable {
     /// The unpacked tree of a stored zip, unpacking it first if needed (after a restart).
     func directory(sha256Hex: String) throws(AWSError) -> String {
         let path = root + "/" + sha256Hex
-        if unpacked.hashes.withLock({ $0.contains(sha256Hex) }) {
+        if isUnpacked(sha256Hex) {
             return path
         }
         if !FileManager.default.fileExists(atPath: path) {

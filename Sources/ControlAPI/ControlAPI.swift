@@ -118,7 +118,8 @@ public final class ControlAPI: HTTPHandler {
         var context = RequestContext(
             request: request, accountId: configuration.accountId, defaultRegion: configuration.defaultRegion)
         context.servedOnEventLoop = Self.runsOnLoop(
-            request, rootAccessKeyId: configuration.rootCredentials?.accessKeyId)
+            request, claimedAccessKeyId: context.claimedAccessKeyId,
+            rootAccessKeyId: configuration.rootCredentials?.accessKeyId)
         let executor: (any TaskExecutor)? = context.servedOnEventLoop ? responder.loop : nil
         Task(executorPreference: executor) { [context] in
             responder.respond(await self.authenticateAndRoute(request, context))
@@ -142,10 +143,11 @@ public final class ControlAPI: HTTPHandler {
     /// pool (`LambdaService.invoke`). Everything else (large bodies, code uploads, store
     /// writes, asynchronous invokes, which wait for an fsync) runs on the pool, where it
     /// cannot hold up the environments the loop serves.
-    static func runsOnLoop(_ request: HTTPRequest, rootAccessKeyId: String?) -> Bool {
-        guard let rootAccessKeyId, request.method == "POST", request.body.count <= largestInvokeOnLoop,
-            request.path.hasSuffix("/invocations"),
-            RequestContext.credentialScope(request.headers["Authorization"])?.first == Substring(rootAccessKeyId)
+    static func runsOnLoop(
+        _ request: HTTPRequest, claimedAccessKeyId: Substring?, rootAccessKeyId: String?
+    ) -> Bool {
+        guard let rootAccessKeyId, let claimedAccessKeyId, claimedAccessKeyId == rootAccessKeyId,
+            request.method == "POST", request.body.count <= largestInvokeOnLoop, request.path.hasSuffix("/invocations")
         else { return false }
         switch request.headers["X-Amz-Invocation-Type"] {
         case nil, "RequestResponse", "DryRun": return true

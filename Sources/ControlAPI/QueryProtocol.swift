@@ -65,21 +65,6 @@ enum QueryProtocol {
         return HTTPResponse(status: 200, headers: headers(requestId), text: writer.text)
     }
 
-    /// The service of a SigV4 `Credential=AKID/DATE/REGION/SERVICE/aws4_request` (`iam`, `sts`).
-    static func credentialScopeService(_ authorization: String?) -> String? {
-        credentialScope(authorization).flatMap { $0.count >= 5 ? String($0[3]) : nil }
-    }
-
-    /// The access key id of a SigV4 `Authorization` header.
-    static func credentialAccessKeyId(_ authorization: String?) -> String? {
-        credentialScope(authorization).flatMap { $0.first.map(String.init) }
-    }
-
-    private static func credentialScope(_ authorization: String?) -> [Substring]? {
-        guard let authorization, let range = authorization.range(of: "Credential=") else { return nil }
-        return authorization[range.upperBound...].prefix { $0 != "," && $0 != " " }.split(separator: "/")
-    }
-
     static func headers(_ requestId: String) -> HTTPHeaders {
         ["Content-Type": "text/xml", "x-amzn-RequestId": requestId]
     }

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import HTTP
 
@@ -8,6 +9,8 @@ struct RequestContext: Sendable {
     let accountId: String
     /// `http://host:port` as the client addressed the server, for URLs we hand out.
     let baseURL: String
+    /// The access key id the request's SigV4 credential scope claims (not yet verified).
+    let claimedAccessKeyId: Substring?
     /// True when the request is served on the event loop, where nothing may wait for the
     /// store or the disk (`ControlAPI.runsOnLoop`).
     var servedOnEventLoop = false
@@ -18,50 +21,28 @@ struct RequestContext: Sendable {
         self.region = region
         self.accountId = accountId
         self.baseURL = "http://127.0.0.1"
+        self.claimedAccessKeyId = nil
     }
 
     init(request: HTTPRequest, accountId: String, defaultRegion: String) {
         requestId = Self.newRequestId()
-        region = Self.credentialScopeRegion(request.headers["Authorization"]) ?? defaultRegion
+        let scope = Self.credentialScope(request.headers["Authorization"])
+        region = scope.map { String($0[2]) } ?? defaultRegion
+        claimedAccessKeyId = scope?.first
         self.accountId = accountId
         baseURL = "http://" + (request.headers["Host"] ?? "127.0.0.1")
     }
 
     /// A request id as Lambda writes them: a random (version 4) UUID in lower case.
     ///
-    /// Made from one `getrandom` call and formatted by hand: this runs on every request, and
+    /// Made from libcrypto's generator and `hexString`: this runs on every request, and
     /// `UUID().uuidString.lowercased()` costs several times as much.
     static func newRequestId() -> String {
-        var bytes = (UInt64(0), UInt64(0))
-        withUnsafeMutableBytes(of: &bytes) { buffer in
-            var generator = SystemRandomNumberGenerator()
-            buffer.storeBytes(of: generator.next() as UInt64, toByteOffset: 0, as: UInt64.self)
-            buffer.storeBytes(of: generator.next() as UInt64, toByteOffset: 8, as: UInt64.self)
-            buffer[6] = buffer[6] & 0x0f | 0x40  // version 4
-            buffer[8] = buffer[8] & 0x3f | 0x80  // RFC 4122 variant
-        }
-        return withUnsafeBytes(of: bytes) { random in
-            String(unsafeUninitializedCapacity: 36) { text in
-                var index = 0
-                for (position, byte) in random.enumerated() {
-                    if position == 4 || position == 6 || position == 8 || position == 10 {
-                        text[index] = UInt8(ascii: "-")
-                        index += 1
-                    }
-                    text[index] = hexDigits[Int(byte >> 4)]
-                    text[index + 1] = hexDigits[Int(byte & 0x0f)]
-                    index += 2
-                }
-                return index
-            }
-        }
-    }
-
-    private static let hexDigits = Array("0123456789abcdef".utf8)
-
-    /// The region of a SigV4 `Credential=AKID/DATE/REGION/SERVICE/aws4_request`.
-    static func credentialScopeRegion(_ authorization: String?) -> String? {
-        credentialScope(authorization).map { String($0[2]) }
+        var bytes = SecureRandom.bytes(count: 16)
+        bytes[6] = bytes[6] & 0x0f | 0x40  // version 4
+        bytes[8] = bytes[8] & 0x3f | 0x80  // RFC 4122 variant
+        return bytes[0..<4].hexString + "-" + bytes[4..<6].hexString + "-" + bytes[6..<8].hexString + "-"
+            + bytes[8..<10].hexString + "-" + bytes[10...].hexString
     }
 
     /// The parts of a SigV4 `Credential=AKID/DATE/REGION/SERVICE/aws4_request` (at least five),

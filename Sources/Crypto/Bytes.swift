@@ -1,9 +1,11 @@
 import CCrypto
 
+private let lowercaseHexDigits: [UInt8] = Array("0123456789abcdef".utf8)
+
 extension Collection<UInt8> {
     /// The bytes as lowercase hexadecimal, two digits per byte.
     public var hexString: String {
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        let digits = lowercaseHexDigits
         return String(unsafeUninitializedCapacity: count * 2) { output in
             var index = 0
             for byte in self {

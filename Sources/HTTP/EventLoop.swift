@@ -77,14 +77,8 @@ public final class EventLoop: @unchecked Sendable {
     public func execute(_ work: @escaping @Sendable () -> Void) {
         if inEventLoop {
             work()
-            return
-        }
-        let wasEmpty = pending.withLock { queue in
-            queue.append(work)
-            return queue.count == 1
-        }
-        if wasEmpty {
-            wake()
+        } else {
+            enqueue(work)
         }
     }
 

@@ -1,4 +1,5 @@
 import CSystem
+import Crypto
 import Foundation
 import HTTP
 import RuntimeAPI
@@ -666,27 +667,13 @@ final class Environment: RuntimeEndpointDelegate, @unchecked Sendable {
         return Double(elapsed.components.seconds) * 1000 + Double(elapsed.components.attoseconds) / 1e15
     }
 
-    /// An X-Ray trace header for one invocation: a root of the epoch seconds and 96 random bits,
-    /// a random parent segment, not sampled.
+    /// An X-Ray trace header for one invocation: a root of the epoch seconds (8 hex digits until
+    /// 2106) and 96 random bits, a random parent segment, not sampled.
     private static func traceId() -> String {
-        var generator = SystemRandomNumberGenerator()
-        let root = generator.next() as UInt64
-        let rootLow = generator.next() as UInt32
-        let parent = generator.next() as UInt64
-        let seconds = UInt64(Date().timeIntervalSince1970)
-        return "Root=1-" + hex(seconds, digits: 8) + "-" + hex(root, digits: 16) + hex(UInt64(rootLow), digits: 8)
-            + ";Parent=" + hex(parent, digits: 16) + ";Sampled=0;Lineage=1:" + hex(parent >> 32, digits: 8) + ":0"
-    }
-
-    /// The low `digits` hexadecimal digits of `value`, zero-padded.
-    private static func hex(_ value: UInt64, digits: Int) -> String {
-        String(unsafeUninitializedCapacity: digits) { text in
-            for index in 0..<digits {
-                let nibble = UInt8(truncatingIfNeeded: value >> (4 * UInt64(digits - 1 - index))) & 0x0f
-                text[index] = nibble < 10 ? UInt8(ascii: "0") + nibble : UInt8(ascii: "a") + nibble - 10
-            }
-            return digits
-        }
+        let random = SecureRandom.bytes(count: 20)
+        let seconds = String(UInt64(Date().timeIntervalSince1970), radix: 16)
+        let parent = random[12...].hexString
+        return "Root=1-\(seconds)-\(random[..<12].hexString);Parent=\(parent);Sampled=0;Lineage=1:\(parent.prefix(8)):0"
     }
 
     static func isoTimestamp() -> String {

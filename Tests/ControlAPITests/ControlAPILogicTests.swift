@@ -140,13 +140,24 @@ struct RequestContextTests {
         let header =
             "AWS4-HMAC-SHA256 Credential=AKIA/20261203/eu-west-2/lambda/aws4_request, SignedHeaders=host, "
             + "Signature=abc"
-        #expect(RequestContext.credentialScopeRegion(header) == "eu-west-2")
-        #expect(RequestContext.credentialScopeRegion(nil) == nil)
-        #expect(RequestContext.credentialScopeRegion("Bearer x") == nil)
+        func region(_ authorization: String?) -> String? {
+            RequestContext.credentialScope(authorization).map { String($0[2]) }
+        }
+        #expect(region(header) == "eu-west-2")
+        #expect(region(nil) == nil)
+        #expect(region("Bearer x") == nil)
+        var headers: HTTPHeaders = ["Authorization": header]
+        let context = RequestContext(
+            request: HTTPRequest(method: "GET", target: "/", headers: headers), accountId: "1", defaultRegion: "x")
+        #expect(context.region == "eu-west-2" && context.claimedAccessKeyId == "AKIA")
+        headers = [:]
+        let unsigned = RequestContext(
+            request: HTTPRequest(method: "GET", target: "/", headers: headers), accountId: "1", defaultRegion: "x")
+        #expect(unsigned.region == "x" && unsigned.claimedAccessKeyId == nil)
         // A `C` before the real marker, and a scope too short to name a region.
         let late = "AWS4-HMAC-SHA256 Cx=1, Credential=AKIA/20261203/ap-south-1/lambda/aws4_request, Signature=abc"
-        #expect(RequestContext.credentialScopeRegion(late) == "ap-south-1")
-        #expect(RequestContext.credentialScopeRegion("AWS4-HMAC-SHA256 Credential=AKIA/20261203/lambda") == nil)
+        #expect(region(late) == "ap-south-1")
+        #expect(region("AWS4-HMAC-SHA256 Credential=AKIA/20261203/lambda") == nil)
     }
 
     @Test("only the root's small synchronous invokes are served on the event loop")
@@ -165,7 +176,10 @@ struct RequestContextTests {
             return HTTPRequest(
                 method: method, target: target, headers: headers, body: Array(repeating: 0x20, count: bytes))
         }
-        func onLoop(_ request: HTTPRequest) -> Bool { ControlAPI.runsOnLoop(request, rootAccessKeyId: root) }
+        func onLoop(_ request: HTTPRequest) -> Bool {
+            let claimed = RequestContext(request: request, accountId: "1", defaultRegion: "x").claimedAccessKeyId
+            return ControlAPI.runsOnLoop(request, claimedAccessKeyId: claimed, rootAccessKeyId: root)
+        }
         #expect(onLoop(request()))
         #expect(onLoop(request(target: path + "?Qualifier=live", type: "RequestResponse")))
         #expect(onLoop(request(type: "DryRun")))
@@ -179,7 +193,7 @@ struct RequestContextTests {
         // An IAM caller's key and policies come from the store; so does everything without a root key.
         #expect(!onLoop(request(key: "AKIAUSER000000000001")))
         #expect(!onLoop(HTTPRequest(method: "POST", target: path, body: [])))
-        #expect(!ControlAPI.runsOnLoop(request(), rootAccessKeyId: nil))
+        #expect(!ControlAPI.runsOnLoop(request(), claimedAccessKeyId: Substring(root), rootAccessKeyId: nil))
     }
 
     @Test("request ids are random version 4 UUIDs in lower case, all different")

@@ -122,9 +122,10 @@ struct QueryProtocolTests {
     @Test("the credential scope names the service and the access key")
     func credentialScope() {
         let header = "AWS4-HMAC-SHA256 Credential=AKIAEXAMPLE/20261203/us-east-1/sts/aws4_request, SignedHeaders=host"
-        #expect(QueryProtocol.credentialScopeService(header) == "sts")
-        #expect(QueryProtocol.credentialAccessKeyId(header) == "AKIAEXAMPLE")
-        #expect(QueryProtocol.credentialScopeService(nil) == nil)
+        let scope = RequestContext.credentialScope(header)
+        #expect(scope?[3] == "sts")
+        #expect(scope?.first == "AKIAEXAMPLE")
+        #expect(RequestContext.credentialScope(nil) == nil)
     }
 }
 

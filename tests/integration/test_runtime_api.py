@@ -115,6 +115,8 @@ def test_awslambdaric_serves_invocations(lambda_client, awslambdaric_function):
         assert payload["arn"] == created["FunctionArn"]
         assert 5000 < payload["remaining"] <= 10000 + CLOCK_SLACK_MS
         assert payload["trace"] and payload["trace"].startswith("Root=1-")
+    # Each invocation has a trace of its own.
+    assert len({payload["trace"] for _, payload in results}) == len(results)
 
 
 def test_awslambdaric_error_is_a_function_error(lambda_client, awslambdaric_function):
@@ -171,7 +173,9 @@ def test_next_carries_the_invocation_headers(lambda_client, make_function):
     assert headers["lambda-runtime-aws-request-id"] == response["ResponseMetadata"]["RequestId"]
     assert headers["lambda-runtime-invoked-function-arn"] == created["FunctionArn"]
     assert re.fullmatch(r"\d{13}", headers["lambda-runtime-deadline-ms"])
-    assert headers["lambda-runtime-trace-id"].startswith("Root=1-")
+    # X-Ray's form: epoch seconds and 96 random bits in the root, a 64-bit parent, not sampled.
+    assert re.fullmatch(r"Root=1-[0-9a-f]{8}-[0-9a-f]{24};Parent=[0-9a-f]{16};Sampled=0;Lineage=1:[0-9a-f]{8}:0",
+                        headers["lambda-runtime-trace-id"]), headers["lambda-runtime-trace-id"]
     assert headers["content-type"] == "application/json"
     assert payload["event"] == {"hello": "raw"}
 
