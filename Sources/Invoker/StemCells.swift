@@ -31,15 +31,8 @@ final class StemCell: RuntimeEndpointDelegate, @unchecked Sendable {
     /// True when the process exited on its own before its runtime client ever waited.
     private(set) var diedBeforeReady = false
 
-    /// What the host's memory budget counts for a waiting stem cell of `runtime`: an
-    /// interpreter with the runtime client loaded (resident size measured here: about 15 MB
-    /// for Python 3.11, about 45 MB for Node.js 20, most of it the node binary's pages).
-    static func memoryChargeBytes(runtime: String) -> Int {
-        (runtime.hasPrefix("nodejs") ? 48 : 16) * 1_048_576
-    }
-
-    /// What this stem cell is charged.
-    var memoryChargeBytes: Int { Self.memoryChargeBytes(runtime: kind.runtime) }
+    /// What this stem cell is charged against the memory budget.
+    var memoryChargeBytes: Int { kind.memoryChargeBytes }
 
     /// True once the runtime client waits for its function.
     var isReady: Bool { !isDead && endpoint.awaitsSpecialization }
@@ -157,6 +150,14 @@ struct StemKind: Hashable, CustomStringConvertible {
     let runtime: String
     let memoryMegabytes: Int?
 
+    /// Python's stem cells, which also serve custom runtimes.
+    static let python = StemKind(runtime: "python3.11", memoryMegabytes: nil)
+
+    /// What the host's memory budget counts for a waiting stem cell of this kind: an
+    /// interpreter with the runtime client loaded (resident size measured here: about 15 MB
+    /// for Python 3.11, about 45 MB for Node.js 20, most of it the node binary's pages).
+    var memoryChargeBytes: Int { (runtime.hasPrefix("nodejs") ? 48 : 16) * 1_048_576 }
+
     var description: String { memoryMegabytes.map { "\(runtime) (\($0) MB)" } ?? runtime }
 }
 
@@ -191,7 +192,7 @@ final class StemCellPool: @unchecked Sendable {
     static func stemKind(runtime: String?, memoryMegabytes: Int) -> StemKind? {
         guard let runtime else { return nil }
         if RuntimeCatalog.usesCustomBootstrap(runtime) {
-            return StemKind(runtime: "python3.11", memoryMegabytes: nil)
+            return .python
         }
         guard runtimes.contains(runtime) else { return nil }
         return StemKind(runtime: runtime, memoryMegabytes: runtime.hasPrefix("nodejs") ? memoryMegabytes : nil)
@@ -241,7 +242,7 @@ final class StemCellPool: @unchecked Sendable {
 
     /// The kinds kept now: Python's, and Node.js's for its latest sizes.
     private var wantedKinds: [StemKind] {
-        [StemKind(runtime: "python3.11", memoryMegabytes: nil)] + sizedKinds.map(\.kind)
+        [.python] + sizedKinds.map(\.kind)
     }
 
     /// Stem cells waiting for a function now.
@@ -257,7 +258,7 @@ final class StemCellPool: @unchecked Sendable {
     func memoryChargeBytes(includingBeingBuilt: Bool) -> Int {
         let alive = cells.values.reduce(0) { $0 + $1.reduce(0) { $0 + $1.memoryChargeBytes } }
         guard includingBeingBuilt else { return alive }
-        return launching.reduce(alive) { $0 + $1.value * StemCell.memoryChargeBytes(runtime: $1.key.runtime) }
+        return launching.reduce(alive) { $0 + $1.value * $1.key.memoryChargeBytes }
     }
 
     /// What is left of the memory budget, stem cells included (set by the invoker): refilling
@@ -351,7 +352,7 @@ final class StemCellPool: @unchecked Sendable {
         pausedUntil = nil
         var room = roomBytes()
         for kind in kinds {
-            let charge = StemCell.memoryChargeBytes(runtime: kind.runtime)
+            let charge = kind.memoryChargeBytes
             var alive = cells[kind, default: []].count + launching[kind, default: 0]
             while alive < configuration.stemCellsPerRuntime, room >= charge {
                 room -= charge

@@ -17,6 +17,13 @@ struct StemKindTests {
         #expect(StemCellPool.stemKind(runtime: nil, memoryMegabytes: 512) == nil)
     }
 
+    @Test("stem cells are charged what a waiting one of their runtime resides in")
+    func charges() {
+        #expect(StemKind.python.memoryChargeBytes == 16 * 1_048_576)
+        #expect(node(128).memoryChargeBytes == 48 * 1_048_576)
+        #expect(node(10_240).memoryChargeBytes == node(128).memoryChargeBytes)
+    }
+
     @Test("sizes are learned up to the limit, and a new one replaces only one unused for a minute")
     func learnedSizes() {
         let start = ContinuousClock.now
