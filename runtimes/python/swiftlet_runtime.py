@@ -574,10 +574,13 @@ class RuntimeAPIClient:
         # The header block is taken whole and split once: this runs twice per invocation.
         while (end := self._buffer.find(b"\r\n\r\n")) < 0 and not self._buffer.startswith(b"\r\n"):
             self._fill()
-        block = "" if self._buffer.startswith(b"\r\n") else self._buffer[:end].decode("latin-1")
-        del self._buffer[: 2 if not block else end + 4]
+        if self._buffer.startswith(b"\r\n"):
+            lines, taken = [], 2  # no header fields at all
+        else:
+            lines, taken = self._buffer[:end].decode("latin-1").split("\r\n"), end + 4
+        del self._buffer[:taken]
         headers = _Headers()
-        for line in block.split("\r\n") if block else ():
+        for line in lines:
             name, _, value = line.partition(":")
             headers[name.strip().lower()] = value.strip()
         if headers.get("Transfer-Encoding", "").lower() == "chunked":

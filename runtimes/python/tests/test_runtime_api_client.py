@@ -78,6 +78,17 @@ def test_bodies_larger_than_the_receive_buffer_arrive_whole_one_after_another():
     assert client.request("GET", "/two")[2] == second
 
 
+def test_a_response_without_header_fields_has_an_empty_body_and_the_next_one_is_read_whole():
+    # The second reply's body starts with a blank line, which must not be taken for headers.
+    replies = [b"HTTP/1.1 204 No Content\r\n\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n\r\nabc"]
+    server = ScriptedServer([replies])
+    client = RuntimeAPIClient(server.address)
+
+    assert client.request("GET", "/one")[0::2] == (204, b"")
+    status, headers, body = client.request("GET", "/two")
+    assert (status, body, headers["content-length"]) == (200, b"\r\nabc", "5")
+
+
 def test_a_chunked_response_is_reassembled():
     reply = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6;x=y\r\n world\r\n0\r\n\r\n"
     server = ScriptedServer([[reply]])
